@@ -1,0 +1,1 @@
+"""The evaluation run: prediction store, runner, run directory and manifest."""
