@@ -1,0 +1,65 @@
+"""The one registry table: short names -> ``"module:attr"``, resolved lazily.
+
+Nothing registers itself by decorator or import side effect: if a name is not in this table
+it does not exist, and resolving a name imports only the module it points to (so
+``grit-eval --help`` never imports jax). Unknown names get a "did you mean" suggestion.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+from grit_eval.errors import ConfigError
+
+REGISTRY: dict[str, dict[str, str]] = {
+    # Model adapters (ModelAdapter protocol); each class has ``from_settings(settings, split)``.
+    "adapter": {
+        "prior": "model_adapters.prior:PriorAdapter",
+        "oracle": "model_adapters.oracle:OracleAdapter",
+        "replay": "model_adapters.replay:ReplayAdapter",
+        "unified_io": "model_adapters.unified_io.adapter:UnifiedIOAdapter",
+    },
+    # Data splits: functions ``(settings) -> EvalSplit``.
+    "dataset": {
+        "mini_grit": "grit_eval.splits:mini_grit_split",
+        "grit": "grit_eval.splits:grit_split",
+        "grit_examples": "grit_eval.splits:grit_examples_split",
+    },
+    # GRIT per-sample metrics, by task: ``(prediction output, ground truth, ...) -> score``.
+    "metric": {
+        "categorization": "metrics.categorization:categorization_score",
+        "localization": "metrics.localization:localization_score",
+        "vqa": "metrics.vqa:grit_vqa_score",
+        "refexp": "metrics.refexp:refexp_score",
+        "segmentation": "metrics.segmentation:segmentation_score",
+        "keypoint": "metrics.keypoint:keypoint_score",
+        "normal": "metrics.normal:normal_score",
+    },
+}
+
+
+def names(kind: str) -> list[str]:
+    return sorted(_table(kind))
+
+
+def _table(kind: str) -> dict[str, str]:
+    if kind not in REGISTRY:
+        raise ConfigError(f"unknown registry kind {kind!r}; kinds: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[kind]
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"{hint} Known: {', '.join(sorted(choices))}."
+
+
+def resolve(kind: str, name: str) -> Any:
+    """The object registered as ``name`` under ``kind``, imported on first use."""
+    table = _table(kind)
+    if name not in table:
+        raise ConfigError(f"unknown {kind} {name!r}.{suggest(name, list(table))}")
+    module_name, attr = table[name].split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)

@@ -1,0 +1,131 @@
+"""The evaluation run: split -> adapter in batches -> store -> submission, records, metrics.
+
+``run_evaluation`` is the whole main job of ``grit-eval`` without Hydra: it takes plain
+settings and a run directory. Rerunning on the same directory resumes from the store and
+produces the same final files as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from tqdm import tqdm
+
+from grit_eval.errors import ConfigError
+from grit_eval.registry import resolve, suggest
+from grit_eval.run.lock import RunLock
+from grit_eval.run.manifest import now_iso, write_manifest
+from grit_eval.run.store import PredictionStore
+from grit_eval.settings import EvalSettings
+from grit_eval.splits import EvalSplit, describe, load_split
+from grit_eval.submission.layout import write_submission, zip_folder
+from grit_eval.types import GRIT_TASKS, Prediction, Sample
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_dir: Path
+    split: str
+    metrics: dict[str, Any] | None
+    errors: int
+    leaderboard: str | None
+
+
+def check_tasks(tasks: Sequence[str]) -> list[str]:
+    tasks = list(tasks)
+    for task in tasks:
+        if task not in GRIT_TASKS:
+            raise ConfigError(f"unknown task {task!r}.{suggest(task, list(GRIT_TASKS))}")
+    return tasks
+
+
+def build_adapter(settings: EvalSettings, split: EvalSplit) -> Any:
+    adapter_cls = resolve("adapter", settings.model.name)
+    return adapter_cls.from_settings(settings.model, split)
+
+
+def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, task: str,
+                 batch_size: int, progress: bool) -> int:
+    """Run every not-yet-stored sample of ``task`` through the adapter; returns #new errors."""
+    done = store.load(task)
+    pending = [s for s in samples if s.task == task and s.example_id not in done]
+    errors = 0
+    if not pending:
+        return 0
+    bar = tqdm(total=len(pending), desc=f"{task:>14}", unit="sample", disable=not progress,
+               dynamic_ncols=True, leave=True)
+    with bar:
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start:start + batch_size]
+            predictions = adapter.predict([s.to_request() for s in batch])
+            if [p.example_id for p in predictions] != [s.example_id for s in batch]:
+                raise RuntimeError(f"adapter {adapter.name!r} returned predictions out of order "
+                                   f"or of the wrong length for task {task}")
+            for p in predictions:
+                if p.error:
+                    errors += 1
+                    log.warning("%s %s: %s", task, p.example_id, p.error)
+            store.append(task, predictions)
+            bar.update(len(batch))
+    return errors
+
+
+def _params(settings: EvalSettings, adapter: Any) -> int:
+    if settings.model.params_in_millions is not None:
+        return int(settings.model.params_in_millions)
+    count = adapter.num_parameters()
+    return int(round(count / 1e6)) if count else 0
+
+
+def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
+    """Evaluate ``settings.model`` on ``settings.data`` into ``run_dir`` (resuming if present)."""
+    run_dir = Path(run_dir)
+    tasks = check_tasks(settings.tasks)
+    started = time.perf_counter()
+    with RunLock(run_dir):
+        split = load_split(settings.data, tasks)
+        write_manifest(run_dir, settings, {"split": describe(split), "started": now_iso(), "status": "running"})
+        adapter = build_adapter(settings, split)
+        store = PredictionStore(run_dir / "predictions" / split.subset)
+        samples = list(split.samples)
+        errors = 0
+        run_tasks = [t for t in tasks if t in adapter.supported_tasks]
+        for task in tasks:
+            if task not in adapter.supported_tasks:
+                log.warning("adapter %s does not support %s: the task is skipped (it scores 0 in "
+                            "the cross-task average)", adapter.name, task)
+        for task in run_tasks:
+            errors += predict_task(adapter, samples, store, task, settings.model.batch_size,
+                                   settings.run.progress)
+        predicted = time.perf_counter()
+        outcome = finalize(run_dir, split, store, run_tasks, _params(settings, adapter), settings)
+        timings = {"predict_s": round(predicted - started, 3),
+                   "finalize_s": round(time.perf_counter() - predicted, 3)}
+        write_manifest(run_dir, settings, {"split": describe(split), "finished": now_iso(),
+                                           "status": "finished", "timings": timings,
+                                           "prediction_errors": errors})
+    return RunOutcome(run_dir, split.name, outcome[0], errors, outcome[1])
+
+
+def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: list[str],
+             params_in_millions: int, settings: EvalSettings) -> tuple[dict | None, str | None]:
+    """Write the submission folder (+ zip), then score what has ground truth."""
+    from grit_eval.run.scoring_step import score_run
+
+    predictions: dict[str, dict[str, Prediction]] = {t: store.load(t) for t in tasks}
+    submission_root = run_dir / "submission"
+    if split.is_grit:
+        folder = write_submission(submission_root, split.subset, split.samples, predictions,
+                                  store.artifact_dir, params_in_millions)
+        if settings.run.zip_submission:
+            zip_folder(folder, submission_root / f"{split.subset}.zip")
+    if not split.has_ground_truth:
+        log.info("no ground truth in %s: predictions and submission written, nothing scored", split.name)
+        return None, None
+    return score_run(run_dir, split, predictions, store.artifact_dir, params_in_millions,
+                     run_name=f"{settings.model.name}@{split.name}")

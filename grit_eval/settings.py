@@ -1,0 +1,55 @@
+"""Plain typed settings of a run. The Hydra CLI validates YAML against these dataclasses
+(structured configs) and converts once; nothing below the CLI sees OmegaConf.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from grit_eval.types import GRIT_TASKS
+
+
+@dataclass
+class ModelSettings:
+    """Which adapter to run and its options (fields unused by an adapter are ignored by it)."""
+
+    name: str = "prior"
+    size: Optional[str] = None  # unified_io: tiny | small | base | large | xl
+    checkpoint: Optional[str] = None  # unified_io: path of a released .bin, or "random"
+    tokenizer: Optional[str] = None  # unified_io: path of the T5 spiece.model
+    dtype: str = "float32"
+    batch_size: int = 8
+    seed: int = 0
+    predictions: Optional[str] = None  # replay: a submission zip or folder
+    params_in_millions: Optional[int] = None  # overrides the adapter's own count
+    prompts: dict[str, Any] = field(default_factory=dict)  # task -> template (prompt studies)
+    options: dict[str, Any] = field(default_factory=dict)  # adapter-specific extras
+
+
+@dataclass
+class DataSettings:
+    """Which split to evaluate."""
+
+    name: str = "mini_grit"
+    subset: str = "ablation"
+    root: Optional[str] = None  # grit: the GRIT download root; mini_grit: cache folder
+    seed: int = 0  # mini_grit generator seed; seed of `limit_mode=random`
+    limit: Optional[int] = None  # take only N samples per task
+    limit_mode: str = "first"  # first | random
+
+
+@dataclass
+class RunSettings:
+    """Where and how the run happens."""
+
+    dir: Optional[str] = None  # run directory; default: Hydra's job output directory
+    progress: bool = True
+    zip_submission: bool = True
+
+
+@dataclass
+class EvalSettings:
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    tasks: list[str] = field(default_factory=lambda: list(GRIT_TASKS))
+    run: RunSettings = field(default_factory=RunSettings)

@@ -1,0 +1,1 @@
+"""Building GRIT submissions (official layout, params.json, zip) from stored predictions."""

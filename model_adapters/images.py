@@ -1,0 +1,27 @@
+"""Small image helpers shared by adapters (PIL only; no model code)."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image, reading only its header."""
+    with Image.open(path) as image:
+        return image.size
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """Encode a uint8 [H, W, 3] array as PNG; fixed settings so the bytes are reproducible."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), mode="RGB").save(
+        buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def normal_file_name(example_id: str) -> str:
+    """The PNG name a normal prediction is stored and submitted under."""
+    return f"{example_id}.png"
