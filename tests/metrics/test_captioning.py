@@ -33,7 +33,8 @@ def _assert_matches(result, expected):
 
 
 def test_golden_official_ptb(golden):
-    _assert_matches(cider_d(golden["inputs"]["res"], golden["inputs"]["gts"]), golden["official_ptb"])
+    result = cider_d(golden["inputs"]["res"], golden["inputs"]["gts"])
+    _assert_matches(result, golden["official_ptb"])
 
 
 def test_golden_no_tokenizer(golden):
@@ -124,9 +125,8 @@ _caption = st.lists(st.sampled_from(["a", "b", "c", "dog", "cat", "x"]), max_siz
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(st.tuples(_caption, st.lists(_caption, min_size=1, max_size=4)), min_size=1, max_size=6)
-)
+@given(st.lists(st.tuples(_caption, st.lists(_caption, min_size=1, max_size=4)), min_size=1,
+                max_size=6))
 def test_matches_oracle_of_official_algorithm(data):
     cands = {f"i{k}": c for k, (c, _) in enumerate(data)}
     refs = {f"i{k}": rs for k, (_, rs) in enumerate(data)}
