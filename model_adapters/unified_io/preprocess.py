@@ -160,7 +160,8 @@ def resized_size(height: int, width: int, size: int = IMAGE_SIZE) -> tuple[tuple
     scale = size / max(height, width)
     if scale == 1.0:
         return (height, width), scale
-    return (int(height * scale), int(width * scale)), scale
+    # An extremely thin image would truncate to 0 pixels and crash the reference; keep >= 1.
+    return (max(1, int(height * scale)), max(1, int(width * scale))), scale
 
 
 def preprocess_image(image) -> PreprocessedImage:
