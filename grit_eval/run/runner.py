@@ -7,6 +7,7 @@ produces the same final files as an uninterrupted run.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from grit_eval.data.fields import prediction_field_problem
 from grit_eval.errors import ConfigError
 from grit_eval.registry import resolve, suggest
 from grit_eval.run.lock import RunLock
@@ -22,7 +24,7 @@ from grit_eval.run.store import PredictionStore
 from grit_eval.settings import EvalSettings
 from grit_eval.splits import EvalSplit, describe, load_split
 from grit_eval.submission.layout import write_submission, zip_folder
-from grit_eval.types import GRIT_TASKS, Prediction, Sample
+from grit_eval.types import GRIT_TASKS, TASK_OUTPUT_FIELD, Prediction, Sample
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
             if [p.example_id for p in predictions] != [s.example_id for s in batch]:
                 raise RuntimeError(f"adapter {adapter.name!r} returned predictions out of order "
                                    f"or of the wrong length for task {task}")
+            predictions = [checked_prediction(p) for p in predictions]
             for p in predictions:
                 if p.error:
                     errors += 1
@@ -73,6 +76,23 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
             store.append(task, predictions)
             bar.update(len(batch))
     return errors
+
+
+def checked_prediction(prediction: Prediction) -> Prediction:
+    """The prediction, or an error prediction when its output would not be a valid submission."""
+    if prediction.error is not None:
+        return prediction
+    field = TASK_OUTPUT_FIELD[prediction.task]
+    confidence = prediction.confidence
+    if field not in prediction.output:
+        problem = f"no '{field}' in the output"
+    elif not (isinstance(confidence, (int, float)) and math.isfinite(confidence) and 0 <= confidence <= 1):
+        problem = f"confidence {confidence!r} is not a number in [0, 1]"
+    else:
+        problem = prediction_field_problem(field, prediction.output[field])
+    if problem is None:
+        return prediction
+    return Prediction(prediction.example_id, prediction.task, {}, 0.0, f"invalid output: {problem}")
 
 
 def _params(settings: EvalSettings, adapter: Any) -> int:
