@@ -118,10 +118,14 @@ def region_tokens(box_xyxy: Sequence[float], image_wh: Sequence[float]) -> str:
     Returns:
         e.g. ``"<extra_id_150> <extra_id_200> <extra_id_900> <extra_id_700>"``.
     """
-    box = np.asarray(box_xyxy, np.float64).reshape(-1)
+    try:
+        box = np.asarray(box_xyxy, np.float64).reshape(-1)
+        size = np.asarray(image_wh, np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"box must be 4 numbers [x1, y1, x2, y2] and image_wh 2 numbers, "
+                         f"got box {box_xyxy!r}, image_wh {image_wh!r}") from None
     if box.shape != (4,) or not np.all(np.isfinite(box)):
         raise ValueError(f"box must be 4 finite numbers [x1, y1, x2, y2], got {box_xyxy!r}")
-    size = np.asarray(image_wh, np.float64).reshape(-1)
     if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0):
         raise ValueError(f"image_wh must be 2 positive numbers (width, height), got {image_wh!r}")
     yx = box[[1, 0, 3, 2]] / size.max()
