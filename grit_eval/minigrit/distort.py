@@ -21,7 +21,7 @@ def _noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    radius = float(rng.uniform(1.5, 2.5))
+    radius = float(rng.uniform(2.0, 3.5))
     return np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(radius)))
 
 
@@ -41,7 +41,7 @@ def _contrast(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _pixelate(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     h, w = img.shape[:2]
-    factor = int(rng.integers(3, 5))
+    factor = int(rng.integers(4, 7))
     small = Image.fromarray(img).resize((max(1, w // factor), max(1, h // factor)), Image.BOX)
     return np.asarray(small.resize((w, h), Image.NEAREST))
 
