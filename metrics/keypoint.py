@@ -46,8 +46,8 @@ def as_keypoints(points: Any, what: str = "predicted") -> np.ndarray:
             raise UnscorableInput(f"{what} keypoint instance {i} is not a flat list of 51 numbers")
         if len(inst) != n_values:
             raise UnscorableInput(
-                f"{what} keypoint instance {i} has {len(inst)} numbers; it must be [x, y, v] * 17 = 51 "
-                "numbers (v is needed even though predictions' v is ignored)")
+                f"{what} keypoint instance {i} has {len(inst)} values; it must be a flat list "
+                "[x1, y1, v1, ..., x17, y17, v17] of 51 numbers (v is needed even where it is ignored)")
         try:
             row = np.asarray(inst, dtype=np.float64)
         except (TypeError, ValueError):
