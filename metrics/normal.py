@@ -68,17 +68,28 @@ def check_normal_image(rgb: np.ndarray, what: str) -> np.ndarray:
     return rgb[:, :, :3]  # the official reader keeps [:, :, :3]: alpha is dropped
 
 
-def _unit(n: np.ndarray) -> np.ndarray:
-    """n / np.linalg.norm(n, ord=2, axis=-1, keepdims=True), in place, same bits.
+def _unit_planar(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+    """Divide (x, y, z) by their length in place, with the bits of the official
+    `n /= np.linalg.norm(n, ord=2, axis=-1, keepdims=True)`.
 
     numpy's norm is sqrt(add.reduce(n * n)); over a length-3 axis that sum is
-    (x*x + y*y) + z*z, written out here because the reduction itself is slow.
+    (x*x + y*y) + z*z. Written out on separate channels because the reduction over a
+    length-3 axis, and the broadcast division, are slow.
     """
-    sq = n[..., 0] * n[..., 0]
-    sq += n[..., 1] * n[..., 1]
-    sq += n[..., 2] * n[..., 2]
-    n /= np.sqrt(sq)[..., None]
-    return n
+    length = x * x
+    length += y * y
+    length += z * z
+    np.sqrt(length, out=length)
+    x /= length
+    y /= length
+    z /= length
+
+
+def _decode_planar(rgb: np.ndarray) -> list[np.ndarray]:
+    """Official `rgb2normal` as three channel arrays: [..., 3] uint8 -> 3 x [...] float64."""
+    xyz = [_CHANNEL_LUT[rgb[..., c]] for c in range(3)]
+    _unit_planar(*xyz)
+    return xyz
 
 
 def decode_normals(rgb: np.ndarray) -> np.ndarray:
@@ -90,10 +101,10 @@ def decode_normals(rgb: np.ndarray) -> np.ndarray:
     Returns:
         [..., 3] float64 unit normals (never zero: 122.5 is not an integer).
     """
-    return _unit(_CHANNEL_LUT[rgb])
+    return np.stack(_decode_planar(rgb), axis=-1)
 
 
-def _sharp_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _sharp_pairs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     """Official sharp-edge test for neighbour pairs: arccos(min(1, a.b)) / pi * 180 > 40.
 
     The official code clips only from above, so an exactly opposite pair (dot < -1 by
@@ -101,21 +112,38 @@ def _sharp_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     item 24). We clip to [-1, 1]: such a pair is 180 deg apart, a sharp edge.
 
     Args:
-        a, b: [H', W', 3] float64 unit normals of the two pixels of each pair.
+        a, b: channels (3 x [H', W'] float64) of the unit normals of the two pixels.
 
     Returns:
         [H', W'] bool, True where the pair is a sharp edge.
     """
     # Same summation order as the official (a * b).sum(2).
-    dot = a[..., 0] * b[..., 0]
-    dot += a[..., 1] * b[..., 1]
-    dot += a[..., 2] * b[..., 2]
+    dot = a[0] * b[0]
+    dot += a[1] * b[1]
+    dot += a[2] * b[2]
     cos_t = np.cos(np.radians(SHARP_EDGE_DEG))
     sharp = dot < cos_t - _BAND
-    near = np.abs(dot - cos_t) <= _BAND
+    near = (dot <= cos_t + _BAND) & ~sharp
     if near.any():
         sharp[near] = np.arccos(np.clip(dot[near], -1.0, 1.0)) / np.pi * 180 > SHARP_EDGE_DEG
     return sharp
+
+
+def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`valid_mask_from_gt` plus the decoded GT channels it computed on the way."""
+    r, g, b = gt_rgb[..., 0], gt_rgb[..., 1], gt_rgb[..., 2]
+    # All three invalid colours are grays: invalid = r == g == b and r is one of them.
+    grey_invalid = np.zeros(256, dtype=bool)
+    grey_invalid[[c[0] for c in INVALID_COLOURS]] = True
+    valid = ~((r == g) & (g == b) & grey_invalid[r])
+    n = _decode_planar(gt_rgb)
+    lr = _sharp_pairs([c[:, 1:] for c in n], [c[:, :-1] for c in n])  # [H, W-1]
+    ud = _sharp_pairs([c[1:] for c in n], [c[:-1] for c in n])  # [H-1, W]
+    valid[:, 1:] &= ~lr
+    valid[:, :-1] &= ~lr
+    valid[1:] &= ~ud
+    valid[:-1] &= ~ud
+    return valid, n
 
 
 def valid_mask_from_gt(gt_rgb: np.ndarray) -> np.ndarray:
@@ -131,19 +159,17 @@ def valid_mask_from_gt(gt_rgb: np.ndarray) -> np.ndarray:
     Returns:
         [H, W] bool, True where the pixel is scored.
     """
-    r, g, b = gt_rgb[..., 0], gt_rgb[..., 1], gt_rgb[..., 2]
-    # All three invalid colours are grays: invalid = r == g == b and r is one of them.
-    grey_invalid = np.zeros(256, dtype=bool)
-    grey_invalid[[c[0] for c in INVALID_COLOURS]] = True
-    valid = ~((r == g) & (g == b) & grey_invalid[r])
-    n = decode_normals(gt_rgb)
-    lr = _sharp_pairs(n[:, 1:], n[:, :-1])  # [H, W-1]
-    ud = _sharp_pairs(n[1:], n[:-1])  # [H-1, W]
-    valid[:, 1:] &= ~lr
-    valid[:, :-1] &= ~lr
-    valid[1:] &= ~ud
-    valid[:-1] &= ~ud
-    return valid
+    return _valid_mask_and_normals(gt_rgb)[0]
+
+
+def _valid_rows(channels: list[np.ndarray], flat: np.ndarray | None) -> np.ndarray:
+    """Official `U_flat = U.reshape(h*w, 3)[M_flat]; U_flat /= norm(U_flat)`: [N, 3].
+
+    `flat=None` means the channels hold the valid pixels already (and may be overwritten).
+    """
+    picked = [c.reshape(-1)[flat] if flat is not None else c for c in channels]
+    _unit_planar(*picked)  # the second normalisation can move the last bit: kept
+    return np.stack(picked, axis=1)
 
 
 def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
@@ -177,8 +203,9 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
             f"prediction normal map is {pred.shape[1]}x{pred.shape[0]} (shape {pred.shape}) but "
             f"the ground truth is {gt.shape[1]}x{gt.shape[0]} (shape {gt.shape}); the official "
             "metric does not resize")
-    valid = valid_mask_from_gt(gt)
-    n_valid = int(np.count_nonzero(valid))
+    valid, gt_normals = _valid_mask_and_normals(gt)
+    flat = np.flatnonzero(valid)
+    n_valid = int(flat.size)
     if n_valid < subset_size:
         raise UnscorableInput(
             f"ground-truth normal map has {n_valid} valid pixels; the official metric needs "
@@ -188,10 +215,10 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
         raise UnscorableInput(
             f"ground-truth normal map has {n_valid} valid pixels but {height} rows; the "
             "official metric draws RANSAC pairs from range(rows) and fails")
-    # Official: rgb2normal on the whole image, then U_flat /= norm again; decoding only the
-    # valid pixels gives the same rows. The second division is kept: it can move the last bit.
-    u = _unit(decode_normals(pred[valid]))
-    v = _unit(decode_normals(gt[valid]))
+    # Decoding only the valid pixels of the prediction gives the official rows.
+    pred_rows = pred.reshape(-1, 3)[flat]
+    u = _valid_rows(_decode_planar(pred_rows), None)
+    v = _valid_rows(gt_normals, flat)
     rotation = ransac_rotation(u, v, min(height, n_valid), n_iters, subset_size, inlier_deg)
     inliers = int(count_below_angle(rotate(rotation[None], u[None]), v[None], inlier_deg)[0])
     # Official: score = 100 * inliers / N, then sn_metric returns score / 100.0 (kept for

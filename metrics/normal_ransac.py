@@ -166,8 +166,9 @@ def count_below_angle(a: np.ndarray, b: np.ndarray, degrees: float = INLIER_DEG)
     dot += a[..., 1] * b[..., 1]
     dot += a[..., 2] * b[..., 2]
     cos_t = np.cos(np.radians(degrees))
-    counts = np.count_nonzero(dot > cos_t + _BAND, axis=-1)
-    near = np.abs(dot - cos_t) <= _BAND
+    above = dot > cos_t + _BAND
+    counts = np.count_nonzero(above, axis=-1)
+    near = (dot >= cos_t - _BAND) & ~above
     if near.any():
         angles = np.degrees(np.arccos(np.clip(dot[near], -1.0, 1.0)))
         extra = np.zeros(dot.shape, dtype=np.int64)
@@ -205,10 +206,9 @@ def ransac_rotation(pred: np.ndarray, gt: np.ndarray, pair_population: int,
     rotations = np.empty((n_iters, 3, 3))
     rotations[0] = np.eye(3)  # iteration 0 keeps the identity (the prediction as given)
     rotations[1:] = align_vector_pairs(gt[pairs], pred[pairs])
-    # One gather of [pred | gt] rows is cheaper than two.
-    both = np.concatenate([pred, gt], axis=1)
-    picked = np.take(both, subsets, axis=0)  # [n_iters, subset_size, 6]
-    rotated = rotate(rotations, np.ascontiguousarray(picked[..., :3]))
-    counts = count_below_angle(rotated, picked[..., 3:], inlier_deg)
+    # Contiguous [n_iters, subset_size, 3] gathers: each slice then reaches BLAS exactly as
+    # the official pred[idx] does.
+    rotated = rotate(rotations, np.take(pred, subsets, axis=0))
+    counts = count_below_angle(rotated, np.take(gt, subsets, axis=0), inlier_deg)
     best = select_hypothesis(counts)
     return rotations[0 if best is None else best]
