@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from scipy.spatial.transform import Rotation
 
@@ -371,3 +373,19 @@ def test_sixteen_bit_png_is_rejected(tmp_path):
     arr = np.asarray(Image.open(path))
     with pytest.raises(UnscorableInput):
         normal_score(arr, _encode(room_normals(30, 40)))
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), block=st.integers(4, 12))
+def test_property_bounds_and_identity(seed, block):
+    rng = np.random.default_rng(seed)
+    gt = rng.integers(0, 256, (40 // block + 1, 60 // block + 1, 3), dtype=np.uint8)
+    gt = gt.repeat(block, 0).repeat(block, 1)[:40, :60]
+    if valid_mask_from_gt(gt).sum() < 500:
+        with pytest.raises(UnscorableInput, match="valid pixels"):
+            normal_score(gt, gt)
+        return
+    # Iteration 0 (identity) already has 500/500 inliers, and later ties do not replace it.
+    assert normal_score(gt, gt) == 1.0
+    score = normal_score(rng.integers(0, 256, gt.shape, dtype=np.uint8), gt)
+    assert 0.0 <= score <= 1.0
