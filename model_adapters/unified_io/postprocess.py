@@ -19,7 +19,10 @@ NUM_KEYPOINTS = 17
 
 
 def _long_side(image_wh: Sequence[float]) -> float:
-    size = np.asarray(image_wh, np.float64).reshape(-1)
+    try:
+        size = np.asarray(image_wh, np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"image_wh must be 2 numbers (width, height), got {image_wh!r}") from None
     if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0):
         raise ValueError(f"image_wh must be 2 positive numbers (width, height), got {image_wh!r}")
     return float(size.max())
@@ -27,6 +30,8 @@ def _long_side(image_wh: Sequence[float]) -> float:
 
 def _ids_until_end(token_ids) -> np.ndarray:
     ids = np.asarray(token_ids).reshape(-1)
+    if ids.size == 0:
+        return ids.astype(np.int64)  # [] arrives as float64
     if ids.dtype.kind not in "iu":
         raise TypeError(f"token ids must be integers, got dtype {ids.dtype}")
     # EOS ends the output; PAD (0) can only follow it, so it ends the output too.
@@ -75,7 +80,8 @@ def _ids_to_xy(locs: np.ndarray, long_side: float) -> np.ndarray:
     # (33000 - id) is bin + 1 (1..1000): the reference's decode sits about one bin high.
     # It multiplies by (S / 1000) in that order; we keep the order for identical floats.
     yx = (vocab.SENTINEL_ID_MIN - locs).astype(np.float64) * (long_side / 1000)
-    return yx.reshape(len(locs), -1, 2)[:, :, ::-1].reshape(len(locs), -1)
+    n, k = locs.shape
+    return yx.reshape(n, k // 2, 2)[:, :, ::-1].reshape(n, k)
 
 
 def decode_boxes(token_ids, image_wh: Sequence[float]) -> np.ndarray:
