@@ -23,6 +23,9 @@ from metrics.matching import one_to_one_score
 from metrics.rle import rle_decode
 
 STUFF_MARKER = "(Stuff)"
+# np.bitwise_count is numpy >= 2.0; older numpy (pyproject allows 1.24) uses a byte table.
+_POPCOUNT = getattr(np, "bitwise_count", None) or (
+    lambda a, _t=np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8): _t[a])
 # The official scorer adds 1e-6 to the union, so a perfect 100-pixel mask scores 0.99999999.
 MASK_IOU_EPS = 1e-6
 
@@ -66,9 +69,9 @@ def mask_iou_matrix(pred_masks: Sequence[np.ndarray], gt_masks: Sequence[np.ndar
         # cheaper than a float matrix product on a busy CPU.
         p = np.packbits(np.stack([_resized_to(m, shape).reshape(-1) != 0 for m in pred_masks]), axis=1)
         g = np.packbits(np.stack([gt_masks[j].reshape(-1) != 0 for j in cols]), axis=1)
-        area_p = np.bitwise_count(p).sum(axis=1, dtype=np.int64)
-        area_g = np.bitwise_count(g).sum(axis=1, dtype=np.int64)
-        inter = np.stack([np.bitwise_count(row & g).sum(axis=1, dtype=np.int64) for row in p])
+        area_p = _POPCOUNT(p).sum(axis=1, dtype=np.int64)
+        area_g = _POPCOUNT(g).sum(axis=1, dtype=np.int64)
+        inter = np.stack([_POPCOUNT(row & g).sum(axis=1, dtype=np.int64) for row in p])
         union = area_p[:, None] + area_g[None, :] - inter
         # int / float64 as the official np.sum(...) / (union + 1e-6).
         ious[:, cols] = inter / (union + MASK_IOU_EPS)
