@@ -24,10 +24,11 @@ def limit(samples: Sequence[T], n: int | None) -> list[T]:
 
 def subset(samples: Sequence[T], n: int | None, seed: int = 0) -> list[T]:
     """``n`` samples drawn without replacement with ``random.Random(seed)``, in file order."""
-    if n is None or n >= len(samples):
-        _check_n(0 if n is None else n)
+    if n is None:
         return list(samples)
     _check_n(n)
+    if n >= len(samples):
+        return list(samples)
     picked = sorted(random.Random(seed).sample(range(len(samples)), n))
     return [samples[i] for i in picked]
 
