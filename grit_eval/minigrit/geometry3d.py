@@ -49,29 +49,41 @@ def _yaw(phi: float) -> np.ndarray:
 
 
 def _safe(d: np.ndarray) -> np.ndarray:
-    """Direction components with exact zeros nudged, so slab divisions stay finite."""
+    """Direction components with exact zeros nudged, so divisions stay finite."""
     return np.where(np.abs(d) < 1e-12, 1e-12, d)
 
 
-def _hit_cuboid(rays: np.ndarray, centre: np.ndarray, half: np.ndarray, yaw: np.ndarray):
-    """Ray/cuboid slab test. rays: [N, 3] world directions from the origin.
+def _hit_cuboid(d: tuple[np.ndarray, ...], centre: np.ndarray, half: np.ndarray,
+                yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ray/cuboid slab test for rays from the origin, one component array per axis.
+
+    Args:
+        d: (dx, dy, dz) world ray directions, arrays broadcasting to [H, W].
+        centre: [3] cuboid centre (world); half: [3] half extents; yaw: [3, 3] its rotation.
 
     Returns:
-        t: [N] distance along each ray (inf where missed); normal: [N, 3] world normals.
+        t: [H, W] distance along each ray (inf where missed); normal: [H, W, 3] world normals
+        of the face each ray enters (meaningless where missed).
     """
-    o = yaw.T @ (-centre)                      # camera origin in the cuboid's frame
-    d = _safe(rays @ yaw)                      # directions in the cuboid's frame
-    t1 = (-half - o) / d
-    t2 = (half - o) / d
-    t_near_axes = np.minimum(t1, t2)
-    t_near = t_near_axes.max(axis=1)
-    t_far = np.maximum(t1, t2).min(axis=1)
+    o = yaw.T @ (-centre)                          # camera origin in the cuboid's frame
+    t_near = t_far = None
+    axis = sign = None
+    for k in range(3):
+        # Component k of the direction in the cuboid's frame: (yaw^T d)_k.
+        dk = _safe(yaw[0, k] * d[0] + yaw[1, k] * d[1] + yaw[2, k] * d[2])
+        t1, t2 = (-half[k] - o[k]) / dk, (half[k] - o[k]) / dk
+        near, far = np.minimum(t1, t2), np.maximum(t1, t2)
+        if t_near is None:
+            t_near, t_far = near, far
+            axis, sign = np.zeros(near.shape, np.intp), -np.sign(dk)
+        else:
+            better = near > t_near
+            axis = np.where(better, k, axis)
+            sign = np.where(better, -np.sign(dk), sign)  # entered face faces the camera
+            t_near, t_far = np.maximum(t_near, near), np.minimum(t_far, far)
     hit = (t_near <= t_far) & (t_near > 0)
-    axis = t_near_axes.argmax(axis=1)
-    n_local = np.zeros_like(d)
-    rows = np.arange(len(d))
-    n_local[rows, axis] = -np.sign(d[rows, axis])  # the face the ray enters faces the camera
-    return np.where(hit, t_near, np.inf), n_local @ yaw.T
+    normal = yaw.T[axis] * sign[..., None]         # world normal = yaw @ (sign * e_axis)
+    return np.where(hit, t_near, np.inf), normal
 
 
 def render_room(rng: np.random.Generator, shape: tuple[int, int], wide: bool) -> Room:
@@ -89,29 +101,26 @@ def render_room(rng: np.random.Generator, shape: tuple[int, int], wide: bool) ->
     wall_z = rng.uniform(4.5, 6.0)
     left_x = -rng.uniform(1.8, 2.4)
     rot = _pitch(theta)
-    ys, xs = np.mgrid[0:h, 0:w]
-    d_cam = np.stack([(xs + 0.5 - w / 2) / focal, (ys + 0.5 - h / 2) / focal, np.ones((h, w))], -1)
-    rays = d_cam.reshape(-1, 3) @ rot.T        # world directions, z component = depth scale
-    n = rays.shape[0]
-    t_all = np.full((4, n), np.inf)
-    normals_w = np.zeros((4, n, 3))
-    dy, dz, dx = _safe(rays[:, 1]), _safe(rays[:, 2]), _safe(rays[:, 0])
-    t_all[FLOOR_ID] = np.where(rays[:, 1] > 0, cam_height / dy, np.inf)
-    normals_w[FLOOR_ID] = (0.0, -1.0, 0.0)
-    t_all[WALL_ID] = np.where(rays[:, 2] > 0, wall_z / dz, np.inf)
-    normals_w[WALL_ID] = (0.0, 0.0, -1.0)
+    # Camera rays (x, y, 1) per pixel centre; the pitch mixes only y and z, so the world
+    # y and z components depend on the row alone and x on the column alone.
+    cx = ((np.arange(w) + 0.5 - w / 2) / focal)[None, :]
+    cy = ((np.arange(h) + 0.5 - h / 2) / focal)[:, None]
+    dx, dy, dz = cx, rot[1, 1] * cy + rot[1, 2], rot[2, 1] * cy + rot[2, 2]
+    t_all = np.full((4, h, w), np.inf)
+    t_all[FLOOR_ID] = np.where(dy > 0, cam_height / _safe(dy), np.inf)
+    t_all[WALL_ID] = np.where(dz > 0, wall_z / _safe(dz), np.inf)
     if wide:
-        t_all[LEFT_WALL_ID] = np.where(rays[:, 0] < 0, left_x / dx, np.inf)
-        normals_w[LEFT_WALL_ID] = (1.0, 0.0, 0.0)
+        t_all[LEFT_WALL_ID] = np.where(dx < 0, left_x / _safe(dx), np.inf)
     half = np.array([rng.uniform(0.25, 0.55), rng.uniform(0.2, 0.5), rng.uniform(0.25, 0.55)])
     depth_c = rng.uniform(2.2, wall_z - 1.2)
     centre = np.array([rng.uniform(-0.4, 0.4), cam_height - half[1], depth_c])
-    t_all[BLOCK_ID], normals_w[BLOCK_ID] = _hit_cuboid(rays, centre, half, _yaw(rng.uniform(-0.7, 0.7)))
+    t_all[BLOCK_ID], block_normal = _hit_cuboid((dx, dy, dz), centre, half, _yaw(rng.uniform(-0.7, 0.7)))
     surface = t_all.argmin(axis=0)
-    t = t_all[surface, np.arange(n)]
+    t = np.take_along_axis(t_all, surface[None], axis=0)[0]
     if not np.all(np.isfinite(t)):
         raise AssertionError("a camera ray left the room")  # walls cover every direction
-    n_world = normals_w[surface, np.arange(n)]
+    plane_normals = np.array([(0.0, -1.0, 0.0), (0.0, 0.0, -1.0), (1.0, 0.0, 0.0), (0.0, 0.0, 0.0)])
+    n_world = np.where((surface == BLOCK_ID)[..., None], block_normal, plane_normals[surface])
     n_cam = n_world @ rot                      # world -> camera: R^T n
     # Lambertian shading with a light above and behind the camera, plus distance falloff.
     to_light = np.array([0.3, -0.8, -0.5]) / np.linalg.norm([0.3, -0.8, -0.5])
@@ -119,12 +128,12 @@ def render_room(rng: np.random.Generator, shape: tuple[int, int], wide: bool) ->
     shade *= np.clip(1.25 - 0.05 * t, 0.6, 1.0)
     base = _BASE_RGB.copy()
     base[BLOCK_ID] = voc.COLOURS[str(rng.choice(sorted(voc.COLOURS)))]
-    image = np.clip(np.round(base[surface] * shade[:, None]), 0, 255).astype(np.uint8)
+    image = np.clip(np.round(base[surface] * shade[..., None]), 0, 255).astype(np.uint8)
     valid = np.zeros((h, w), bool)
     b = _INVALID_BORDER
     valid[b:h - b, b:w - b] = True
-    return Room(image.reshape(h, w, 3), (t * d_cam.reshape(-1, 3)[:, 2]).reshape(h, w),
-                n_cam.reshape(h, w, 3), valid, surface.reshape(h, w).astype(np.uint8))
+    # The camera ray's z component is 1, so the distance parameter t is the depth.
+    return Room(image, t, n_cam, valid, surface.astype(np.uint8))
 
 
 def encode_normals(normals: np.ndarray, valid: np.ndarray) -> np.ndarray:

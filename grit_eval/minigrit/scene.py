@@ -112,18 +112,17 @@ def _background(rng: np.random.Generator, shape: tuple[int, int], horizon: int,
                 textured: bool) -> np.ndarray:
     """[H, W, 3] uint8 sky above ``horizon`` and floor below; textured adds gradient + tiles."""
     h, w = shape
-    img = np.empty((h, w, 3), np.float64)
+    img = np.empty((h, w, 3), np.int16)
     img[:horizon] = voc.SKY_RGB
     img[horizon:] = voc.FLOOR_RGB
     if textured:
         # The "new source" look: a brighter sky towards the horizon and a tiled floor.
-        ramp = np.linspace(-25.0, 20.0, max(horizon, 1))[:, None, None]
-        img[:horizon] += ramp[:horizon]
+        img[:horizon] += np.round(np.linspace(-25.0, 20.0, horizon)).astype(np.int16)[:, None, None]
         period = int(rng.integers(8, 17))
-        yy, xx = np.mgrid[horizon:h, 0:w]
-        tiles = ((yy // period + xx // period) % 2).astype(np.float64)
-        img[horizon:] += (tiles * 22.0 - 11.0)[..., None]
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+        rows = (np.arange(horizon, h) // period)[:, None]
+        cols = (np.arange(w) // period)[None, :]
+        img[horizon:] += (((rows + cols) % 2) * 22 - 11).astype(np.int16)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def render_scene(rng: np.random.Generator, shape: tuple[int, int], specs: list[ObjectSpec],
@@ -171,7 +170,7 @@ def render_scene(rng: np.random.Generator, shape: tuple[int, int], specs: list[O
     for spec, label, keypoints in placed:
         mask = label_map == label
         image[mask] = voc.PERSON_RGB if spec.colour is None else voc.COLOURS[spec.colour]
-        ys, xs = np.nonzero(mask)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        xs, ys = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
+        box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
         instances.append(Instance(label, spec.category, spec.colour, box, keypoints))
     return Scene(image, label_map, tuple(instances))

@@ -119,21 +119,22 @@ def ensure_minigrit(cache_dir: Path | None = None, seed: int = 0) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=base))
     try:
         generate(tmp, seed, DEFAULT_SUBSETS)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            # Something is already there: a concurrent generator that won (complete: use
-            # it), or an incomplete/corrupt leftover (move it aside, then take its place).
-            if is_complete(target, seed, DEFAULT_SUBSETS):
-                return target
-            stale = base / f".{target.name}.stale-{uuid.uuid4().hex}"
+        for _ in range(3):
             try:
-                os.rename(target, stale)
-            except FileNotFoundError:
-                pass
-            os.rename(tmp, target)
-            shutil.rmtree(stale, ignore_errors=True)
+                os.rename(tmp, target)
+                return target
+            except OSError:
+                # Something is already there: a concurrent generator that won (complete:
+                # use it) or a corrupt leftover (move it aside, then take its place).
+                if is_complete(target, seed, DEFAULT_SUBSETS):
+                    return target
+                stale = base / f".{target.name}.stale-{uuid.uuid4().hex}"
+                try:
+                    os.rename(target, stale)
+                except FileNotFoundError:
+                    pass
+                shutil.rmtree(stale, ignore_errors=True)
+        raise RuntimeError(f"could not move the generated mini-GRIT set into {target}")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return target
