@@ -1,0 +1,6 @@
+"""Scoring GRIT predictions: per-sample dispatch, submission reading, ``grit-eval-score``.
+
+Public API: ``sample_scorer.score_sample``, ``sample_scorer.sample_outcome``,
+``submission_reader.open_submission`` / ``read_predictions``, ``cli.main``.
+Nothing heavy is imported here, so ``grit-eval-score --help`` stays instant.
+"""
