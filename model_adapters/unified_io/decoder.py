@@ -60,7 +60,7 @@ def cross_kv(params: dict, config: UnifiedIOConfig, encoded: jax.Array) -> list:
     return out
 
 
-def _layer(lp: dict, config: UnifiedIOConfig, x, attend_self, kv, cross_bias):
+def layer(lp: dict, config: UnifiedIOConfig, x, attend_self, kv, cross_bias):
     """One pre-norm decoder layer; ``attend_self(q, k, v)`` handles caching and bias."""
     h = layers.rms_norm(x, lp["pre_self_attention_layer_norm"]["scale"])
     q, k, v = layers.project_qkv(h, lp["self_attention"], ("query", "key", "value"),
@@ -114,7 +114,7 @@ def decode_full(params: dict, config: UnifiedIOConfig, encoded, encoder_mask, te
                                                t, i, config.decoder_grid, bidirectional=False)
     kvs = cross_kv(params, config, encoded)
     for n in range(config.num_decoder_layers):
-        x = _layer(params["decoder"][f"layers_{n}"], config, x,
+        x = layer(params["decoder"][f"layers_{n}"], config, x,
                    lambda q, k, v: layers.attend(q, k, v, self_bias), kvs[n], cross_bias)
         if capture is not None:
             capture[f"layers_{n}"] = x
@@ -154,6 +154,6 @@ def decode_step(params: dict, config: UnifiedIOConfig, ids, pos_id, seg_id, inde
             new_caches.append((nk, nv))
             return layers.attend(q, nk, nv, bias)
 
-        x = _layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n], cross_bias)
+        x = layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n], cross_bias)
     h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
     return h[:, 0], new_caches

@@ -1,0 +1,224 @@
+"""Jitted programs: encoder prefill, cached decode loop with early stop, option scoring.
+
+Every builder is ``functools.cache``-d on hashable static arguments (config, bucket sizes,
+flags), so a run compiles one program per (batch bucket, length bucket, mode) and reuses it.
+``trace_count()`` counts traces (= jit cache misses) of these programs for tests/benchmarks.
+
+Decode loop (UNIFIED_IO.md 3.5, parity README "Decode loop"): step s < n is text position s
+(input: 0 at step 0, else the previous token); step s >= n is image position j = s - n (input
+33151 at j = 0, else the previous token). Greedy = argmax (1-beam beam search, alpha 0);
+sampling = top-p 0.9 with ``jax.random.categorical(k, logits / (1 + 1e-7))``, PRNG split once
+per step (first half samples, second carried), exactly as the reference so tokens match.
+Unlike the reference (which always runs every step), text-only decoding stops as soon as every
+sequence has produced EOS; tokens up to each sequence's EOS are unchanged by this.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from model_adapters.unified_io import decoder, encoder, layers
+from model_adapters.unified_io.config import UnifiedIOConfig
+
+EOS = 1
+TOP_P = 0.9
+TOPP_FILTER_VALUE = -1e7  # the reference's NEG_INF for top-p filtered logits
+_TRACES: collections.Counter = collections.Counter()
+
+
+def trace_count() -> int:
+    """Total number of programs traced (compiled) by this module so far."""
+    return sum(_TRACES.values())
+
+
+@functools.cache
+def encoder_program(config: UnifiedIOConfig):
+    """jit(params, text_ids [B, Lt], image, image_mask) -> (hidden, mask, cross K/V per layer)."""
+
+    def run(params, text_ids, image, image_mask):
+        _TRACES["encoder"] += 1
+        hidden, mask, _ = encoder.encode(params, config, text_ids, image, image_mask)
+        return hidden, mask, decoder.cross_kv(params, config, hidden)
+
+    return jax.jit(run)
+
+
+def _segment_logits(params, config: UnifiedIOConfig, h, image: bool):
+    """[B, D] -> full-width [B, V] logits computing only the allowed segment's columns."""
+    emb = params["token_embedder"]["embedding"]
+    v = config.vocab_size
+    part = emb[v:] if image else emb[:v]
+    logits = layers.einsum("bd,vd->bv", h, part) / jnp.sqrt(jnp.float32(config.emb_dim))
+    fill = jnp.full((h.shape[0], config.image_vocab_size if not image else v), layers.MASK_VALUE,
+                    jnp.float32)
+    return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
+
+
+def top_p_filter(logits: jax.Array, top_p: float = TOP_P) -> jax.Array:
+    """Keeps ids whose logit >= the logit at index count(cumsum(sorted softmax) < p); the
+    rest get -1e7, as the reference's temperature sampler."""
+    sorted_desc = jnp.sort(logits, axis=-1)[:, ::-1]
+    cum = jnp.cumsum(jax.nn.softmax(sorted_desc, axis=-1), axis=-1)
+    cutoff_index = jnp.sum(cum < top_p, axis=-1, keepdims=True)
+    cutoff = jnp.take_along_axis(sorted_desc, cutoff_index, axis=-1)
+    return jnp.where(logits < cutoff, TOPP_FILTER_VALUE, logits)
+
+
+def _stats(logits, token, columns):
+    """Per-step summaries of the masked logits [B, V] (debug/parity; a few cheap passes)."""
+    top1 = jnp.max(logits, axis=-1)
+    first = jnp.argmax(logits, axis=-1)
+    rest = jnp.where(jnp.arange(logits.shape[1])[None] == first[:, None], -jnp.inf, logits)
+    return {
+        "max": top1,
+        "logsumexp": jax.nn.logsumexp(logits, axis=-1),
+        "margin": top1 - jnp.max(rest, axis=-1),
+        "token_logit": jnp.take_along_axis(logits, token[:, None], axis=1)[:, 0],
+        "cols": jnp.take(logits, columns, axis=1),
+    }
+
+
+@functools.cache
+def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
+    """Builds the jitted decode loop for a text cache of ``text_slots`` (a bucket >= the
+    text length) followed by ``image_length`` image steps (0 for text-only).
+
+    Arguments of the returned function: params, encoder_mask [B, S], cross K/V,
+    text_length (int32 scalar, 1..text_slots), greedy (bool scalar; else top-p sampling),
+    early_stop (bool scalar: stop once every row has produced EOS; only for callers that do
+    not need the image steps), rng key, eos_bias [B, text_slots] (added to the EOS logit at
+    text steps: a test/benchmark hook, zeros otherwise), row_valid [B] bool (False = batch
+    padding, counted as done), columns [C] int (ids whose logits are recorded per step).
+    Mode flags are traced (``lax.cond``) so greedy/sampling/early stop share one program.
+
+    Returns a dict: ``tokens`` [B, text_slots + image_length] (ids; unproduced steps 0),
+    ``logprobs`` (same shape; log-softmax of the masked -- for sampling, top-p filtered --
+    logits at the chosen id), ``steps`` (steps run) and ``stats`` (per-step summaries of the
+    masked logits: max, logsumexp, margin, token_logit [B, length], cols [B, length, C]).
+    """
+    length = text_slots + image_length
+
+    def run(params, encoder_mask, kvs, text_length, greedy, early_stop, rng, eos_bias,
+            row_valid, columns):
+        _TRACES["decode"] += 1
+        batch = encoder_mask.shape[0]
+        n_steps = text_length + image_length
+        table = decoder.self_bias_table(params, config, text_slots, image_length)
+        cross_bias = layers.mask_bias(jnp.ones((batch, 1), jnp.int32), encoder_mask)
+        dtype = params["decoder"]["layers_0"]["self_attention"]["key"]["kernel"].dtype
+        shape = (batch, length, config.num_heads, config.head_dim)
+        zeros = functools.partial(jnp.zeros, (batch, length), jnp.float32)
+        state = {
+            "step": jnp.int32(0), "last": jnp.zeros((batch,), jnp.int32),
+            "tokens": jnp.zeros((batch, length), jnp.int32), "logprobs": zeros(),
+            "caches": [(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
+                       for _ in range(config.num_decoder_layers)],
+            "key_mask": jnp.zeros((batch, length), jnp.int32),
+            "eos_in": jnp.zeros((batch,), bool), "done": ~row_valid, "rng": rng,
+            "stats": {"max": zeros(), "logsumexp": zeros(), "margin": zeros(),
+                      "token_logit": zeros(),
+                      "cols": jnp.zeros((batch, length, columns.shape[0]), jnp.float32)},
+        }
+
+        def cond(st):
+            return (st["step"] < n_steps) & ~(early_stop & jnp.all(st["done"]))
+
+        def body(st):
+            s = st["step"]
+            is_text = s < text_length
+            j = s - text_length
+            index = jnp.where(is_text, s, text_slots + j)
+            ids = jnp.where(s == 0, 0, jnp.where(s == text_length, config.image_start_id,
+                                                 st["last"]))
+            # A text slot is a valid key until an EOS has been fed as input, which equals the
+            # teacher-forced mask (target > 0) on the text that was actually produced.
+            eos_in = st["eos_in"] | (is_text & (ids == EOS))
+            valid = jnp.where(is_text, ~eos_in, True).astype(jnp.int32)
+            key_mask = lax.dynamic_update_slice_in_dim(st["key_mask"], valid[:, None], index, 1)
+            bias_row = lax.dynamic_index_in_dim(table, index, axis=1, keepdims=False)
+            h, new_caches = decoder.decode_step(
+                params, config, ids, jnp.where(is_text, s, config.decoder_max_text_length + j),
+                jnp.where(is_text, 0, 1), index, st["caches"], key_mask, bias_row, kvs,
+                cross_bias)
+            if image_length == 0:
+                logits = _segment_logits(params, config, h, image=False)
+            else:
+                logits = lax.cond(is_text, lambda x: _segment_logits(params, config, x, False),
+                                  lambda x: _segment_logits(params, config, x, True), h)
+            bias = jnp.where(is_text, eos_bias[:, jnp.minimum(s, text_slots - 1)], 0.0)
+            logits = logits.at[:, EOS].add(bias)
+
+            def pick_greedy(key):
+                return jnp.argmax(logits, axis=-1).astype(jnp.int32), logits, key
+
+            def pick_sampled(key):
+                k, key = jax.random.split(key)
+                filtered = top_p_filter(logits)
+                token = jax.random.categorical(k, filtered / (1 + 1e-7)).astype(jnp.int32)
+                return token, filtered, key
+
+            token, scored, rng = lax.cond(greedy, pick_greedy, pick_sampled, st["rng"])
+            logprob = jnp.take_along_axis(jax.nn.log_softmax(scored, axis=-1), token[:, None],
+                                          axis=1)[:, 0]
+
+            def put(buf, value):
+                return lax.dynamic_update_slice_in_dim(buf, value[:, None], index, 1)
+
+            return dict(
+                st, step=s + 1, last=token, caches=new_caches, key_mask=key_mask,
+                eos_in=eos_in, rng=rng, done=st["done"] | (is_text & (token == EOS)),
+                tokens=put(st["tokens"], token), logprobs=put(st["logprobs"], logprob),
+                stats={k: put(st["stats"][k], v)
+                       for k, v in _stats(logits, token, columns).items()})
+
+        final = lax.while_loop(cond, body, state)
+        return {k: final[k] for k in ("tokens", "logprobs", "stats")} | {"steps": final["step"]}
+
+    return jax.jit(run)
+
+
+@functools.cache
+def option_scoring_program(config: UnifiedIOConfig):
+    """jit(params, encoder_mask [B, S], cross K/V, rows [N], options [N, L]) -> NLL [N].
+
+    Each option (EOS-terminated, 0-padded) is teacher-forced with inputs ``[0] + o`` and
+    targets ``o + [0]`` where the first target 0 under mask ``[1] + (o > 0)`` becomes EOS:
+    the reference's extra EOS-after-EOS term, kept on purpose. ``rows`` picks each option's
+    example (its encoder output).
+    """
+
+    def run(params, encoder_mask, kvs, rows, options):
+        _TRACES["options"] += 1
+        n, length = options.shape
+        inputs = jnp.concatenate([jnp.zeros((n, 1), options.dtype), options], 1)
+        mask = jnp.concatenate([jnp.ones((n, 1), jnp.int32), (options > 0).astype(jnp.int32)], 1)
+        targets = jnp.concatenate([options, jnp.zeros((n, 1), options.dtype)], 1)
+        first_zero = jnp.cumsum((targets == 0) & (mask > 0), axis=1) == 1
+        targets = jnp.where(first_zero & (targets == 0) & (mask > 0), EOS, targets)
+        enc_mask = encoder_mask[rows]
+        row_kvs = [(k[rows], v[rows]) for k, v in kvs]
+        text_logits = _teacher_forced_text(params, config, enc_mask, row_kvs, inputs, mask)
+        lse = jax.nn.logsumexp(text_logits, axis=-1)
+        target_logit = jnp.take_along_axis(text_logits, targets[..., None], axis=-1)[..., 0]
+        return jnp.sum(jnp.where(mask > 0, lse - target_logit, 0.0), axis=1)
+
+    return jax.jit(run)
+
+
+def _teacher_forced_text(params, config: UnifiedIOConfig, encoder_mask, kvs, inputs, mask):
+    """Text-only teacher forcing from precomputed cross K/V: [N, T] -> logits [N, T, V]."""
+    t = inputs.shape[1]
+    x = decoder.embed(params, config, inputs, jnp.arange(t)[None], jnp.zeros((1, t), jnp.int32))
+    allowed = (mask[:, :, None] > 0) & (mask[:, None, :] > 0) & jnp.tril(jnp.ones((t, t), bool))
+    table = decoder.self_bias_table(params, config, t, 0)
+    self_bias = jnp.where(allowed, 0.0, layers.MASK_VALUE)[:, None] + table[None]
+    cross_bias = layers.mask_bias(mask, encoder_mask)
+    for n in range(config.num_decoder_layers):
+        x = decoder.layer(params["decoder"][f"layers_{n}"], config, x,
+                           lambda q, k, v: layers.attend(q, k, v, self_bias), kvs[n], cross_bias)
+    h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
+    return decoder.output_logits(params, config, h, False)
