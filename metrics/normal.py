@@ -31,10 +31,6 @@ from metrics.normal_ransac import INLIER_DEG, N_ITERS, SUBSET_SIZE, count_below_
 INVALID_COLOURS = ((0, 0, 0), (128, 128, 128), (201, 201, 201))
 SHARP_EDGE_DEG = 40.0
 
-# (c - 122.5) / 122.5 for every uint8 value: the same float64 the official
-# `(rgb - 122.5) / 122.5` gives, looked up instead of computed per pixel.
-# Note 122.5, not 127.5 (spec section 6 item 13): kept on purpose.
-_CHANNEL_LUT = (np.arange(256, dtype=np.float64) - 122.5) / 122.5
 # Band around cos(40 deg) inside which the official arccos expression decides.
 _BAND = 1e-9
 
@@ -87,7 +83,9 @@ def _unit_planar(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
 
 def _decode_planar(rgb: np.ndarray) -> list[np.ndarray]:
     """Official `rgb2normal` as three channel arrays: [..., 3] uint8 -> 3 x [...] float64."""
-    xyz = [_CHANNEL_LUT[rgb[..., c]] for c in range(3)]
+    # (rgb - 122.5) / 122.5 per channel, as the official code computes it. Note 122.5, not
+    # 127.5 (spec section 6 item 13): kept on purpose.
+    xyz = [(rgb[..., c] - 122.5) / 122.5 for c in range(3)]
     _unit_planar(*xyz)
     return xyz
 
