@@ -270,10 +270,14 @@ def normal_image_to_original(image, image_hw: Sequence[int]) -> np.ndarray:
 # included), so these definitions are ours **[inferred]** (spec section 6).
 
 
+def _clean_logprobs(logp) -> np.ndarray:
+    # NaN counts as impossible; a log-prob above 0 can only be noise, so it counts as 0.
+    lp = np.asarray(logp, np.float64)
+    return np.minimum(np.where(np.isnan(lp), -np.inf, lp), 0.0)
+
+
 def _finite_prob(logp: np.ndarray) -> np.ndarray:
-    # NaN (e.g. from -inf - -inf upstream) counts as impossible; exp() keeps [0, 1] once clipped.
-    logp = np.where(np.isnan(logp), -np.inf, logp)
-    return np.clip(np.exp(np.minimum(logp, 0.0)), 0.0, 1.0)
+    return np.clip(np.exp(_clean_logprobs(logp)), 0.0, 1.0)
 
 
 def text_confidence(token_ids, step_logprobs, length_normalize: bool = False):
@@ -289,7 +293,7 @@ def text_confidence(token_ids, step_logprobs, length_normalize: bool = False):
         no EOS), a float or float64 [B] in [0, 1].
     """
     ids = np.asarray(token_ids)
-    lp = np.asarray(step_logprobs, np.float64)
+    lp = _clean_logprobs(step_logprobs)
     if ids.shape != lp.shape or ids.ndim not in (1, 2):
         raise ValueError(f"token_ids {ids.shape} and step_logprobs {lp.shape} must both be "
                          f"[T] or [B, T]")
@@ -297,7 +301,8 @@ def text_confidence(token_ids, step_logprobs, length_normalize: bool = False):
     is_eos = ids2 == vocab.EOS_ID
     first = np.where(is_eos.any(axis=1), is_eos.argmax(axis=1), ids2.shape[1] - 1)
     keep = np.arange(ids2.shape[1])[None, :] <= first[:, None]
-    total = np.where(keep, lp2, 0.0).sum(axis=1)
+    with np.errstate(over="ignore"):  # a sum of huge negatives may overflow to -inf: fine
+        total = np.where(keep, lp2, 0.0).sum(axis=1)
     if length_normalize:
         total = total / np.maximum(keep.sum(axis=1), 1)
     conf = _finite_prob(total)
@@ -318,6 +323,11 @@ def option_confidence(option_nll):
     nll = np.asarray(option_nll, np.float64)
     if nll.ndim not in (1, 2) or nll.shape[-1] == 0:
         raise ValueError(f"option_nll must be [K] or [B, K] with K >= 1, got {nll.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme NLLs: exp underflows to 0
+        return _option_confidence(nll)
+
+
+def _option_confidence(nll: np.ndarray):
     scores = np.where(np.isfinite(nll), -np.atleast_2d(nll), -np.inf)
     best = scores.argmax(axis=1)
     top = scores.max(axis=1, keepdims=True)
@@ -333,8 +343,9 @@ def option_confidence(option_nll):
 
 def image_confidence(code_logprobs):
     """``exp(mean per-code log-prob)`` of a generated image: float, or [B] for [B, N] input."""
-    lp = np.asarray(code_logprobs, np.float64)
+    lp = _clean_logprobs(code_logprobs)
     if lp.ndim not in (1, 2) or lp.shape[-1] == 0:
         raise ValueError(f"code_logprobs must be [N] or [B, N] with N >= 1, got {lp.shape}")
-    conf = _finite_prob(np.atleast_2d(lp).mean(axis=1))
+    with np.errstate(over="ignore"):
+        conf = _finite_prob(np.atleast_2d(lp).mean(axis=1))
     return float(conf[0]) if lp.ndim == 1 else conf
