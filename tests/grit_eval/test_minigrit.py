@@ -18,7 +18,7 @@ from grit_eval.minigrit import DEFAULT_SUBSETS, generate, is_complete, read_mani
 from grit_eval.minigrit import vocabulary as voc
 from grit_eval.minigrit.builder import build_subset
 from grit_eval.minigrit.scene import FLOOR, SKY
-from grit_eval.types import GRIT_TASKS
+from grit_eval.types import GRIT_TASKS, TASK_SHORT_NAMES
 
 PUBLIC_KEYS = {"example_id", "image_id", "task_name", "task_query", "task_bbox", "output_options"}
 GT_FIELD = {"categorization": "words", "vqa": "words", "localization": "bboxes",
@@ -415,7 +415,7 @@ def test_oracle_scores_the_maximum_on_every_sample(root):
 
     normal_scores: dict[str, float] = {}
 
-    n_stuff = 0
+    n_stuff, outcomes = 0, []
     for subset in DEFAULT_SUBSETS:
         # R-RANSAC takes ~0.1 s a map: score the normals of one subset (the other subset's
         # maps pass the same validity checks in the test above).
@@ -427,12 +427,35 @@ def test_oracle_scores_the_maximum_on_every_sample(root):
             assert Path(s.image_path).is_file()
             per_task.setdefault(s.task, []).append(score(s))
             n_stuff += s.task == "segmentation" and "(Stuff)" in (s.gt_query or "")
+            if subset == "ablation":
+                outcomes.append({"example_id": s.example_id, "task": s.task,
+                                 "score": per_task[s.task][-1], "confidence": 1.0,
+                                 "is_new_source": s.meta.is_new_source,
+                                 "has_new_concept": s.meta.has_new_concept,
+                                 "is_distorted": s.meta.is_distorted, "lemmas": s.meta.lemmas})
         for task, scores in per_task.items():
             # Box IoU carries the official +1e-6 (A/(A+1e-6)); after the leaderboard's
             # round(100*mean, 4) every task must read exactly 100.
             assert min(scores) > 1 - 1e-6, task
             assert round(100 * float(np.mean(scores)), 4) == 100.0, task
     assert n_stuff >= 4
+    _check_official_keys(root, outcomes)
+
+
+def _check_official_keys(root: Path, outcomes: list[dict]) -> None:
+    """Every official partition key exists for every task, and the oracle reads 100."""
+    leaderboard = pytest.importorskip("results.leaderboard")
+    from results.records import records_frame
+
+    lemma2groups = json.loads((root / "lemma2groups.json").read_text())
+    metrics = leaderboard.leaderboard_metrics(records_frame(outcomes, lemma2groups), params=0)
+    for short in TASK_SHORT_NAMES.values():
+        for part in ("agg", "sameSrc", "newSrc", "sameCpt", "newCpt", "dist", "undist"):
+            assert metrics[f"acc.any.{part}.{short}.mean"] == 100.0, (part, short)
+        assert metrics[f"acc.any.deldist.{short}.mean"] == 0.0
+    assert metrics["overall.mean"] == 100.0
+    group_keys = [k for k in metrics if k.startswith("acc.") and ".any." not in k]
+    assert len({k.split(".")[1] for k in group_keys}) >= 4  # several concept groups scored
 
 
 # --- the cache: atomic, verified on reuse -----------------------------------------------------
