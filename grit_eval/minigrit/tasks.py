@@ -66,7 +66,7 @@ def _pool(cell: Cell, with_person: bool) -> tuple[str, ...]:
     return (*voc.SEEN_SHAPES, voc.PERSON) if with_person else voc.SEEN_SHAPES
 
 
-def _colour(rng: np.random.Generator) -> str | None:
+def _colour(rng: np.random.Generator) -> str:
     return str(rng.choice(sorted(voc.COLOURS)))
 
 

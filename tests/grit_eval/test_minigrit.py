@@ -3,7 +3,6 @@ the rendered scenes (not from the generator's own answers)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import warnings
