@@ -79,6 +79,7 @@ def _stats(logits, token, columns):
         "margin": top1 - jnp.max(rest, axis=-1),
         "token_logit": jnp.take_along_axis(logits, token[:, None], axis=1)[:, 0],
         "cols": jnp.take(logits, columns, axis=1),
+        "argmax": first.astype(jnp.int32),
     }
 
 
@@ -98,7 +99,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
     Returns a dict: ``tokens`` [B, text_slots + image_length] (ids; unproduced steps 0),
     ``logprobs`` (same shape; log-softmax of the masked -- for sampling, top-p filtered --
     logits at the chosen id), ``steps`` (steps run) and ``stats`` (per-step summaries of the
-    masked logits: max, logsumexp, margin, token_logit [B, length], cols [B, length, C]).
+    masked logits: max, logsumexp, margin, token_logit, argmax [B, length], cols [B, length, C]).
     """
     length = text_slots + image_length
 
@@ -120,7 +121,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
             "key_mask": jnp.zeros((batch, length), jnp.int32),
             "eos_in": jnp.zeros((batch,), bool), "done": ~row_valid, "rng": rng,
             "stats": {"max": zeros(), "logsumexp": zeros(), "margin": zeros(),
-                      "token_logit": zeros(),
+                      "token_logit": zeros(), "argmax": jnp.zeros((batch, length), jnp.int32),
                       "cols": jnp.zeros((batch, length, columns.shape[0]), jnp.float32)},
         }
 
