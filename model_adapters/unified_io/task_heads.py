@@ -1,0 +1,159 @@
+"""Per-task inference of the Unified-IO GRIT adapter (UNIFIED_IO.md section 6).
+
+Each function takes the loaded model, the tokenizer, a ``Batch`` of preprocessed requests and
+the adapter's options, and returns one ``(output, confidence, artifacts)`` per request.
+Confidences [inferred] (the reference keeps none): text and boxes = probability of the decoded
+sequence through EOS; categorization = softmax over the options' negative total NLL; images
+(segmentation, normals) = exp(mean per-code log-prob); keypoint = the confidence of the
+"person" localization that proposed the boxes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from grit_eval.types import Request
+from model_adapters.images import normal_file_name, png_bytes
+from model_adapters.unified_io import postprocess, prompts
+
+Answer = tuple[dict, float, dict[str, bytes]]
+
+
+@dataclass
+class Batch:
+    """Requests of one task with their encoder inputs.
+
+    Attributes:
+        requests: the requests, in order.
+        images: float32 [B, 384, 384, 3] preprocessed; masks: int32 [B, 576].
+        sizes: (width, height) of each original image.
+    """
+
+    requests: Sequence[Request]
+    images: np.ndarray
+    masks: np.ndarray
+    sizes: list[tuple[int, int]]
+
+
+def _generate(model, tokenizer, batch: Batch, texts: list[str], max_length: int,
+              rows: np.ndarray | None = None):
+    ids = tokenizer.encode_batch(texts)
+    images, masks = batch.images, batch.masks
+    if rows is not None:
+        images, masks = images[rows], masks[rows]
+    return model.generate_text(ids, images, masks, max_length, greedy=True, return_logprobs=True)
+
+
+def _prompts(task: str, batch: Batch, prompt_set, **kw) -> list[str]:
+    return [prompts.build_prompt(task, r, prompt_set=prompt_set, image_wh=wh, **kw)
+            for r, wh in zip(batch.requests, batch.sizes)]
+
+
+def answer_boxes(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """Localization and refexp: decoded location groups -> xyxy boxes in pixels."""
+    task = batch.requests[0].task
+    length = options["box_max_length"] if task == "localization" else options["text_max_length"]
+    ids, logprobs = _generate(model, tokenizer, batch, _prompts(task, batch, prompt_set), length)
+    conf = postprocess.text_confidence(ids, logprobs)
+    return [({"bboxes": postprocess.decode_boxes(ids[i], wh).round(2).tolist()}, float(conf[i]), {})
+            for i, wh in enumerate(batch.sizes)]
+
+
+def answer_vqa(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    ids, logprobs = _generate(model, tokenizer, batch, _prompts("vqa", batch, prompt_set),
+                              options["text_max_length"])
+    conf = postprocess.text_confidence(ids, logprobs)
+    return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
+            for i in range(len(batch.requests))]
+
+
+def answer_categorization(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """Answer-option scoring over each sample's own option list (lowest total NLL wins)."""
+    texts = _prompts("categorization", batch, prompt_set)
+    out = []
+    for i, request in enumerate(batch.requests):
+        names = list(request.output_options or ())
+        if not names:
+            raise ValueError("categorization request without output options")
+        encoded = [tokenizer.encode(name) for name in names]
+        width = max(len(e) for e in encoded)
+        grid = np.zeros((1, len(names), width), np.int32)
+        for k, e in enumerate(encoded):
+            grid[0, k, :len(e)] = e
+        ids = tokenizer.encode_batch([texts[i]])
+        nll = model.score_options(ids, batch.images[i:i + 1], batch.masks[i:i + 1], grid)[0]
+        best, conf = postprocess.option_confidence(nll)
+        out.append(({"words": names[best]}, float(conf), {}))
+    return out
+
+
+def _images(model, tokenizer, batch: Batch, texts: list[str], options: dict):
+    ids = tokenizer.encode_batch(texts)
+    codes, logprobs = model.generate_image(ids, batch.images, batch.masks,
+                                           greedy=options["greedy_images"], return_logprobs=True,
+                                           seed=options["seed"])
+    raw = model.decode_image_codes(codes)
+    # The reference's image = clip((x + 1) / 2, 0, 1); uint8 by truncation.
+    pixels = (np.clip((raw + 1.0) / 2.0, 0.0, 1.0) * 255).astype(np.uint8)
+    return pixels, postprocess.image_confidence(logprobs)
+
+
+def _rle(mask: np.ndarray) -> dict:
+    encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
+
+
+def answer_segmentation(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    pixels, conf = _images(model, tokenizer, batch, _prompts("segmentation", batch, prompt_set), options)
+    out = []
+    for i, (w, h) in enumerate(batch.sizes):
+        masks = postprocess.masks_to_original(postprocess.segmentation_masks(pixels[i]), (h, w))
+        out.append(({"masks": [_rle(m) for m in masks if m.any()]}, float(conf[i]), {}))
+    return out
+
+
+def answer_normal(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    pixels, conf = _images(model, tokenizer, batch, _prompts("normal", batch, prompt_set), options)
+    out = []
+    for i, ((w, h), request) in enumerate(zip(batch.sizes, batch.requests)):
+        rgb = postprocess.normal_image_to_original(pixels[i], (h, w))
+        name = normal_file_name(request.example_id)
+        out.append(({"normal": name}, float(conf[i]), {name: png_bytes(rgb)}))
+    return out
+
+
+def answer_keypoint(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """[inferred] Localize "person", then decode 17 joints inside each proposed box."""
+    person = [Request(r.example_id, "localization", r.image_path, "person") for r in batch.requests]
+    loc_batch = Batch(person, batch.images, batch.masks, batch.sizes)
+    ids, logprobs = _generate(model, tokenizer, loc_batch,
+                              _prompts("localization", loc_batch, prompt_set), options["box_max_length"])
+    conf = postprocess.text_confidence(ids, logprobs)
+    boxes = [postprocess.decode_boxes(ids[i], wh)[: options["max_people"]] for i, wh in enumerate(batch.sizes)]
+    rows = np.array([i for i, b in enumerate(boxes) for _ in b], np.int64)
+    texts = [prompts.build_prompt("keypoint", batch.requests[i], prompt_set=prompt_set,
+                                  image_wh=batch.sizes[i], box_xyxy=box)
+             for i, b in enumerate(boxes) for box in b]
+    people: list[list[list[float]]] = [[] for _ in batch.requests]
+    if texts:
+        pose_ids, _ = _generate(model, tokenizer, batch, texts, options["keypoint_max_length"], rows=rows)
+        for row, ids_row in zip(rows, pose_ids):
+            points = postprocess.decode_keypoints(ids_row, batch.sizes[row],
+                                                  lambda t: tokenizer.decode(t))
+            if points is not None:
+                people[row].append([round(v, 2) for v in points])
+    return [({"points": p}, float(conf[i]), {}) for i, p in enumerate(people)]
+
+
+TASK_HEADS: dict[str, Any] = {
+    "categorization": answer_categorization,
+    "localization": answer_boxes,
+    "refexp": answer_boxes,
+    "vqa": answer_vqa,
+    "segmentation": answer_segmentation,
+    "keypoint": answer_keypoint,
+    "normal": answer_normal,
+}
