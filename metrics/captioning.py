@@ -25,7 +25,7 @@ from typing import Hashable, Mapping, Sequence
 import numpy as np
 
 from metrics.errors import UnscorableInput
-from metrics.ptb_tokenize import ptb_tokens
+from metrics.ptb_tokenize import ptb_tokenize_lines
 
 _TOKENIZERS = ("ptb", "java", "none")
 
@@ -89,7 +89,11 @@ def _check_inputs(candidates, references, ids, tokenizer) -> None:
 
 def _tokenize(cand_text, ref_text, tokenizer):
     if tokenizer == "ptb":
-        return [ptb_tokens(c) for c in cand_text], [[ptb_tokens(r) for r in rs] for rs in ref_text]
+        # Like pycocoevalcap: all references form one tokenizer file, all candidates another.
+        flat = ptb_tokenize_lines(list(chain.from_iterable(ref_text)))
+        ends = np.cumsum([len(rs) for rs in ref_text])
+        refs = [flat[e - len(rs):e] for e, rs in zip(ends, ref_text)]
+        return ptb_tokenize_lines(cand_text), refs
     if tokenizer == "none":
         return [c.split() for c in cand_text], [[r.split() for r in rs] for rs in ref_text]
     return _java_tokenize(cand_text, ref_text)

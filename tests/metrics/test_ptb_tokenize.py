@@ -2,8 +2,9 @@
 
 Golden provenance: ``shared/golden/captioning/cider_example.json`` (``official_ptb`` and the
 ``ptb`` column of ``tokenizer_divergence``) is Stanford CoreNLP 3.4.1 ``PTBTokenizer
--preserveLines -lowerCase`` + pycocoevalcap's punctuation removal. The hand cases follow the
-PTB conventions documented for that tokenizer.
+-preserveLines -lowerCase`` + pycocoevalcap's punctuation removal. Every expected string in
+the parametrised cases below was produced by that same jar (pycocoevalcap 1.2's
+``PTBTokenizer().tokenize``, Java 17) on 2026-11-26, not by this module.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metrics.ptb_tokenize import ptb_tokenize, ptb_tokens
+from metrics.ptb_tokenize import ptb_tokenize, ptb_tokenize_lines, ptb_tokens
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +53,35 @@ def test_golden_divergence_strings(golden):
         ("Two\nlines", "two lines"),
         ("", ""),
         ("...", ""),
+        ("wow!! really?!", "wow !! really ?!"),
+        ("dog.. dog....", "dog dog"),
+        ("a man's-best friend", "a man 's best friend"),
+        ("don't-care", "do n't care"),
+        ("rock'n'roll at 5 o'clock", "rock 'n' roll at 5 o'clock"),
+        ("a rock 'n' roll band", "a rock 'n' roll band"),
+        ("'tis y'all", "'t is y' all"),
+        ("No. 5 bus", "no. 5 bus"),
+        ("the no. ", "the no"),
+        ("plan b. now", "plan b. now"),
+        ("x a. Y", "x a. y"),
+        ("x a. The y", "x a the y"),  # initial before a sentence starter: period split off
+        ("x u.s. The y", "x u.s. the y"),  # ... but only single-letter initials
+        ("at 5 p.m.", "at 5 p.m."),
+        ("the 80's", "the 80 's"),
+        ("a 3-d tv, 3/4 cup", "a 3-d tv 3/4 cup"),
+        ("www.google.com", "www.google.com"),
+        ("a cafe\u0301", "a cafe\u0301"),
     ],
 )
 def test_ptb_conventions(raw, want):
     assert ptb_tokenize(raw) == want
+
+
+def test_initial_at_line_end_looks_at_the_next_line():
+    # pycocoevalcap tokenizes a whole file; PTB's look-ahead crosses the newline.
+    lines = ["x a.", "A dog", "x a.", "Red dog", "x b. ", "The end", "x i.", "I dog", "x a."]
+    got = [" ".join(t) for t in ptb_tokenize_lines(lines)]
+    assert got == ["x a", "a dog", "x a.", "red dog", "x b", "the end", "x i.", "i dog", "x a."]
 
 
 @given(st.text(alphabet="abcXYZ 019.,;:!?'\"()-\n", max_size=40))
@@ -66,7 +92,7 @@ def test_output_is_lowercase_and_punctuation_free(text):
     assert not dropped & set(tokens)
 
 
-@given(st.lists(st.sampled_from(["a", "dog", "sat", "on", "mat"]), max_size=8))
+@given(st.lists(st.sampled_from(["the", "dog", "sat", "on", "mat"]), max_size=8))
 def test_fast_path_agrees_with_full_path(words):
     # A plain caption goes through the fast path; adding a digit forces the full regex path.
     plain = " ".join(words).capitalize() + "."
