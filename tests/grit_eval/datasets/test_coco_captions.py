@@ -41,7 +41,8 @@ def test_hidden_test_split_has_no_target(tmp_path):
     "mutate, match",
     [
         (lambda d: d["annotations"][0].update(image_id=77), "annotation #0: image_id 77"),
-        (lambda d: d["annotations"][1].pop("caption"), r"annotation #1: missing key\(s\) 'caption'"),
+        (lambda d: d["annotations"][1].pop("caption"),
+         r"annotation #1: missing key\(s\) 'caption'"),
         (lambda d: d["annotations"].pop(1), "image 5: has no caption"),
         (lambda d: d["images"][0].pop("id"), r"image #0: missing key\(s\) 'id'"),
         (lambda d: d.update(images={}), "'images' must be a JSON list"),

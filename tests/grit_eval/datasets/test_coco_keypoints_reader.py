@@ -55,9 +55,11 @@ def test_not_a_keypoints_file(tmp_path):
 @pytest.mark.parametrize(
     "mutate, match",
     [
-        (lambda g: g["annotations"][0].pop("keypoints"), r"annotation 11: missing key\(s\) 'keypoints'"),
+        (lambda g: g["annotations"][0].pop("keypoints"),
+         r"annotation 11: missing key\(s\) 'keypoints'"),
         (lambda g: g["annotations"][0].update(image_id=9), "annotation 11: image_id 9 is not in"),
-        (lambda g: g["annotations"][0].update(keypoints=[1, 2, 3]), "annotation 11: keypoints must be 51"),
+        (lambda g: g["annotations"][0].update(keypoints=[1, 2, 3]),
+         "annotation 11: keypoints must be 51"),
         (lambda g: g["images"][1].pop("file_name"), r"image #1: missing key\(s\) 'file_name'"),
         (lambda g: g.pop("annotations"), "'annotations' list"),
     ],
