@@ -173,10 +173,12 @@ def remove_short_runs(mask_flat: np.ndarray, min_size: int = MIN_COMPONENT_PIXEL
     starts = np.nonzero(edges == 1)[0]
     ends = np.nonzero(edges == -1)[0]
     keep = (ends - starts) > min_size
-    delta = np.zeros(m.size + 1, np.int64)
-    np.add.at(delta, starts[keep], 1)
-    np.add.at(delta, ends[keep], -1)
-    return np.cumsum(delta[:-1]) > 0
+    # A run's end (exclusive) is always False, so no start coincides with an end: plain
+    # assignment builds the +1/-1 edge vector.
+    delta = np.zeros(m.size + 1, np.int8)
+    delta[starts[keep]] = 1
+    delta[ends[keep]] = -1
+    return np.cumsum(delta[:-1], dtype=np.int32) > 0
 
 
 def segmentation_masks(image) -> list[np.ndarray]:
