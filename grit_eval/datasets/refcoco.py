@@ -17,9 +17,9 @@ converted from xywh; GRIT's field name), ``ref_id``, ``ann_id``, ``sent_id``, ``
 ``category_id``, ``raw`` (the sentence as annotators typed it).
 
 The pickle is untrusted input: it is read with :class:`RestrictedUnpickler`, which resolves
-no global at all, so only the natively encoded builtins (dict, list, tuple, str, int, float,
-bool, None, and bytes / set) can appear. A pickle that names any callable (``os.system``,
-``builtins.eval``, a class) fails with a ``DataError`` before anything runs.
+no global at all, so nothing can be called while loading; the result is then checked to hold
+only dict, list, tuple, str, int, float, bool and None. A pickle that names any callable
+(``os.system``, ``builtins.eval``, a class) fails with a ``DataError`` before anything runs.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from grit_eval.errors import DataError
 from grit_eval.types import Sample
 
 _REF_KEYS = ("ref_id", "ann_id", "image_id", "split", "sentences")
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
 class RefusedPickle(pickle.UnpicklingError):
@@ -68,13 +69,32 @@ def load_refs_pickle(path: str | Path) -> Any:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     try:
-        return RestrictedUnpickler(io.BytesIO(data), encoding="utf-8", errors="replace").load()
+        refs = RestrictedUnpickler(io.BytesIO(data), encoding="utf-8", errors="replace").load()
     except RefusedPickle as err:
         raise DataError(f"{path}: refused to load this pickle: it {err}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
             AttributeError) as err:
         problem = f"{type(err).__name__}: {err}"
         raise DataError(f"{path}: not a readable refs pickle ({problem})") from None
+    _check_plain(refs, path)
+    return refs
+
+
+def _check_plain(obj: Any, path: Path) -> None:
+    """Only dict, list, tuple, str, int, float, bool and None may appear (bytes, sets and
+    bytearrays need no global either, but a refs file never holds them)."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif kind in (list, tuple):
+            stack.extend(item)
+        elif kind not in _PLAIN_SCALARS:
+            raise DataError(f"{path}: refused to load this pickle: it holds a {kind.__name__}; "
+                            "only dicts, lists, tuples, strings and numbers are allowed")
 
 
 def read_refcoco(

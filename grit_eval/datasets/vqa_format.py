@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grit_eval.datasets.json_files import load_json, record_error, require_keys, require_list
+from grit_eval.errors import DataError
 from grit_eval.types import Sample
 
 VQAV2_IMAGE_TEMPLATE = "COCO_{subtype}_{image_id:012d}.jpg"
@@ -49,7 +50,10 @@ def read_vqa(
     q_path = Path(questions_file)
     q_data = load_json(q_path)
     questions = require_list(q_data, "questions", q_path)
-    subtype = q_data.get("data_subtype", "")
+    subtype = q_data.get("data_subtype")
+    if subtype is None and "{subtype" in image_template:
+        raise DataError(f"{q_path}: no 'data_subtype' (e.g. \"val2014\") to name the image "
+                        "files; pass image_template without {subtype}")
     answers: dict[Any, dict] | None = None
     if annotations_file is not None:
         a_path = Path(annotations_file)

@@ -45,6 +45,17 @@ def test_one_sample_per_image_with_points(tmp_path):
     assert [s.example_id for s in only] == ["1"]
 
 
+def test_target_points_feed_the_grit_keypoint_score(tmp_path):
+    from metrics.keypoint import keypoint_score
+
+    gt = _gt()
+    person = [float(v) for k in range(17) for v in (10 + 3 * k, 20 + 5 * k, 2)]
+    gt["annotations"][0]["keypoints"] = person
+    target = read_coco_keypoints(_write(tmp_path, gt), "/img")[0].target
+    assert keypoint_score(target["points"], target["points"]) == 1.0
+    assert keypoint_score([], target["points"]) == 0.0
+
+
 def test_not_a_keypoints_file(tmp_path):
     gt = _gt()
     gt["categories"] = [{"id": 1, "name": "person"}]

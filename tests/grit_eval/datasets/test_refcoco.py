@@ -86,6 +86,16 @@ def test_any_global_is_refused(tmp_path, payload):
         load_refs_pickle(path)
 
 
+@pytest.mark.parametrize("payload, kind", [({1, 2}, "set"), (b"raw", "bytes"),
+                                           (frozenset([1]), "frozenset")])
+def test_non_plain_types_without_globals_are_refused(tmp_path, payload, kind):
+    # Protocol 5 encodes these with their own opcodes, no global lookup: checked after loading.
+    path = tmp_path / "refs(unc).p"
+    path.write_bytes(pickle.dumps([{"ref_id": 1, "x": payload}], protocol=5))
+    with pytest.raises(DataError, match=f"it holds a {kind};"):
+        load_refs_pickle(path)
+
+
 def test_truncated_pickle(tmp_path):
     path = tmp_path / "refs(unc).p"
     path.write_bytes(pickle.dumps(_refs())[:20])

@@ -43,6 +43,14 @@ def test_vqav2_hidden_answers_and_custom_template(tmp_path):
     assert samples[0].target is None and samples[0].image_path == "/img/42.png"
 
 
+def test_vqav2_without_subtype_needs_a_template(tmp_path):
+    qp = tmp_path / "q.json"
+    qp.write_text(json.dumps({"questions": [{"question_id": 1, "image_id": 2, "question": "?"}]}))
+    with pytest.raises(DataError, match="no 'data_subtype'"):
+        read_vqa(qp, None, "/img")
+    assert read_vqa(qp, None, "/img", image_template="{image_id}.jpg")[0].image_path == "/img/2.jpg"
+
+
 def test_vqav2_question_without_annotation(tmp_path):
     qp, ap = _vqa(tmp_path, annotations=[{"question_id": 4201, "answers": ["red"]}])
     with pytest.raises(DataError, match="question 4200: has no annotation"):
