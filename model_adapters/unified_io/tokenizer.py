@@ -142,7 +142,8 @@ class UnifiedIOTokenizer:
             t = int(raw)
             if t == vocab.EOS_ID:
                 break
-            if t in (vocab.PAD_ID, vocab.UNK_ID) or vocab.LOCATION_ID_MIN <= t <= vocab.SENTINEL_ID_MAX:
+            special = t in (vocab.PAD_ID, vocab.UNK_ID)
+            if special or vocab.LOCATION_ID_MIN <= t <= vocab.SENTINEL_ID_MAX:
                 if skip_special:
                     continue
                 name = {0: "<pad>", 2: "<unk>"}.get(t) or f"<extra_id_{vocab.id_to_extra_id(t)}>"

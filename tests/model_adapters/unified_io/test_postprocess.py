@@ -253,7 +253,8 @@ def test_undo_bad_input():
 def test_text_confidence_through_eos():
     assert text_confidence([5, 6, 1, 0], [-0.1, -0.2, -0.3, -5.0]) == pytest.approx(math.exp(-0.6))
     assert text_confidence([5, 6], [-0.1, -0.2]) == pytest.approx(math.exp(-0.3))
-    assert text_confidence([5, 1], [-1.0, -3.0], length_normalize=True) == pytest.approx(math.exp(-2))
+    normalised = text_confidence([5, 1], [-1.0, -3.0], length_normalize=True)
+    assert normalised == pytest.approx(math.exp(-2))
     batch = text_confidence([[1, 5], [5, 1]], [[-0.5, -9.0], [-0.25, -0.25]])
     np.testing.assert_allclose(batch, [math.exp(-0.5), math.exp(-0.5)])
     with pytest.raises(ValueError, match="step_logprobs"):

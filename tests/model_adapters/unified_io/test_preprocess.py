@@ -24,8 +24,9 @@ def pattern(h: int, w: int) -> np.ndarray:
 
 
 # Provenance: torch 2.13.0+cpu (wheel installed in a throwaway venv),
-#   torch.nn.functional.interpolate(torch.from_numpy((pattern(H, W) / 255.0).transpose(2, 0, 1))[None],
-#       size=hw, mode="bilinear", antialias=True, align_corners=False)
+#   x = torch.from_numpy((pattern(H, W) / 255.0).transpose(2, 0, 1))[None]
+#   torch.nn.functional.interpolate(x, size=hw, mode="bilinear", antialias=True,
+#                                   align_corners=False)
 # on float64 (what the reference's torchvision F.resize calls for a uint8 image divided by 255.0),
 # read back as [h, w, 3]; (pixel, value) pairs and the sum of the whole output.
 TORCH_REFERENCE = [

@@ -49,7 +49,8 @@ def test_chunks_next_to_specials_are_encoded_separately(tok):
 
 
 def test_prompt_with_region_tokens(tok):
-    text = 'What is the category of region " <extra_id_150> <extra_id_200> <extra_id_900> <extra_id_700> " ?'
+    text = ('What is the category of region " <extra_id_150> <extra_id_200> <extra_id_900> '
+            '<extra_id_700> " ?')
     ids = tok.encode(text)
     expected = (sp_ids(tok, 'What is the category of region "') + [32949, 32899, 32199, 32399]
                 + sp_ids(tok, '" ?') + [1])
