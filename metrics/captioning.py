@@ -43,9 +43,11 @@ def cider_d(
     Args:
         candidates: image id -> the one generated caption (raw text).
         references: image id -> its reference captions (raw text, at least one).
-        tokenizer: ``"ptb"`` (pure-Python PTB emulation, default), ``"java"`` (pycocoevalcap's
-            own Stanford PTBTokenizer; needs Java and pycocoevalcap installed) or ``"none"``
-            (captions are already tokenized: split on whitespace only).
+        tokenizer: ``"ptb"`` (pure-Python PTB emulation, default; like pycocoevalcap it
+            tokenizes all references as one file and all candidates as another, in the order
+            of ``references``), ``"java"`` (pycocoevalcap's own Stanford PTBTokenizer; needs
+            Java and pycocoevalcap installed) or ``"none"`` (captions are already tokenized:
+            split on whitespace only).
         n: largest n-gram order (official 4).
         sigma: length-penalty width in words (official 6.0).
 
