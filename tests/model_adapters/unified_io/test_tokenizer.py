@@ -127,3 +127,22 @@ def test_bad_tokenizer_files(tmp_path):
 def test_bad_text_input(tok):
     with pytest.raises(TypeError, match="str"):
         tok.encode(None)  # type: ignore[arg-type]
+
+
+def test_vocab_helpers_follow_the_spec_table():
+    assert vocab.location_id(0) == 32999 and vocab.location_id(999) == 32000
+    np.testing.assert_array_equal(vocab.bin_of_id(vocab.location_id(np.arange(1000))),
+                                  np.arange(1000))
+    assert vocab.location_token_text(250) == "<extra_id_350>"
+    assert vocab.extra_id_to_id(350) == vocab.location_id(250)
+    assert vocab.id_to_extra_id(33099) == 0
+    assert vocab.image_code_to_id(0) == 33152 and vocab.id_to_image_code(49535) == 16383
+    assert vocab.IMAGE_START_ID == 33151 and vocab.TOTAL_VOCAB_SIZE == 49536
+    assert vocab.is_location_id([31999, 32000, 32999, 33000]).tolist() == [False, True, True, False]
+    assert vocab.is_image_id([33151, 33152]).tolist() == [False, True]
+    with pytest.raises(ValueError, match="location bin must be in 0..999, got 1000"):
+        vocab.location_id(1000)
+    with pytest.raises(ValueError, match="location token id"):
+        vocab.bin_of_id(33000)
+    with pytest.raises(TypeError, match="integers"):
+        vocab.location_id(1.5)
