@@ -19,6 +19,9 @@ KEYPOINT_STAT_NAMES = (
     "AR", "AR50", "AR75", "AR_medium", "AR_large",
 )
 _DET_KEYS = ("image_id", "category_id", "keypoints", "score")
+# What COCOeval(iouType="keypoints") reads from every ground-truth annotation.
+_GT_KEYS = ("id", "image_id", "category_id", "keypoints", "num_keypoints", "area", "bbox",
+            "iscrowd")
 
 
 def coco_keypoint_ap(
@@ -41,8 +44,8 @@ def coco_keypoint_ap(
         ground truth for an area range, as it reports.
 
     Raises:
-        UnscorableInput: the ground truth lacks a key, a detection lacks a key or names an
-            image that is not in the ground truth.
+        UnscorableInput: the ground truth lacks a key (COCOeval would raise KeyError deep
+            inside), a detection lacks a key or names an image that is not in the ground truth.
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -50,6 +53,10 @@ def coco_keypoint_ap(
     for key in ("images", "annotations", "categories"):
         if key not in ground_truth:
             raise UnscorableInput(f"keypoint ground truth has no {key!r} list")
+    for i, ann in enumerate(ground_truth["annotations"]):
+        missing = [k for k in _GT_KEYS if k not in ann]
+        if missing:
+            raise UnscorableInput(f"ground-truth annotation {ann.get('id', i)!r} has no {missing}")
     known = {img["id"] for img in ground_truth["images"]}
     for i, det in enumerate(detections):
         missing = [k for k in _DET_KEYS if k not in det]

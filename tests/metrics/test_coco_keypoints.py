@@ -96,6 +96,13 @@ def test_bad_detections(coco_files, det, match):
         coco_keypoint_ap(gt, [det])
 
 
+def test_gt_annotation_missing_key(coco_files):
+    gt = json.loads(coco_files[0].read_text())
+    del gt["annotations"][2]["num_keypoints"]
+    with pytest.raises(UnscorableInput, match=r"annotation 3 has no \['num_keypoints'\]"):
+        coco_keypoint_ap(gt, [])
+
+
 def test_gt_missing_key():
     with pytest.raises(UnscorableInput, match="categories"):
         coco_keypoint_ap({"images": [], "annotations": []}, [])
