@@ -116,8 +116,8 @@ def decode_full(params: dict, config: UnifiedIOConfig, encoded, encoder_mask, te
     for n in range(config.num_decoder_layers):
         x = layer(params["decoder"][f"layers_{n}"], config, x,
                    lambda q, k, v: layers.attend(q, k, v, self_bias), kvs[n], cross_bias)
-        if capture is not None:
-            capture[f"layers_{n}"] = x
+        if capture is not None and n == 0:
+            capture["layers_0"] = x
     h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
     if capture is not None:
         capture["decoder_norm"] = h

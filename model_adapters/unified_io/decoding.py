@@ -18,6 +18,7 @@ import collections
 import functools
 
 import jax
+import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
@@ -58,10 +59,20 @@ def _segment_logits(params, config: UnifiedIOConfig, h, image: bool):
     return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
 
 
+def _sort_ascending(x: jax.Array) -> jax.Array:
+    """Sorts the last axis. Sorted values do not depend on the algorithm, so this is
+    bit-identical to ``jnp.sort``; on CPU, XLA's comparator sort takes ~150 ms for 2 x 49,536
+    values and numpy ~4 ms, so the CPU backend sorts on the host."""
+    if jax.default_backend() != "cpu":
+        return jnp.sort(x, axis=-1)
+    return jax.pure_callback(lambda a: np.sort(np.asarray(a), axis=-1),
+                             jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
 def top_p_filter(logits: jax.Array, top_p: float = TOP_P) -> jax.Array:
     """Keeps ids whose logit >= the logit at index count(cumsum(sorted softmax) < p); the
     rest get -1e7, as the reference's temperature sampler."""
-    sorted_desc = jnp.sort(logits, axis=-1)[:, ::-1]
+    sorted_desc = _sort_ascending(logits)[:, ::-1]
     cum = jnp.cumsum(jax.nn.softmax(sorted_desc, axis=-1), axis=-1)
     cutoff_index = jnp.sum(cum < top_p, axis=-1, keepdims=True)
     cutoff = jnp.take_along_axis(sorted_desc, cutoff_index, axis=-1)

@@ -30,7 +30,8 @@ def encode(params: dict, config: UnifiedIOConfig, text_ids: jax.Array, image: ja
         text_ids: [B, Lt] int, 0 = padding (text mask = ids > 0).
         image: [B, 384, 384, 3] float32, preprocessed (ImageNet-normalised, padded).
         image_mask: [B, 576] int, 1 = real patch.
-        capture: optional dict that receives named intermediates (debug/parity only).
+        capture: optional dict that receives intermediates (debug/parity): the two embedding
+            pre-norms and the first layer's output.
 
     Returns:
         (hidden [B, Lt+576, D] float32 after ``encoder_norm``, mask [B, Lt+576] int32,
@@ -70,6 +71,6 @@ def encode(params: dict, config: UnifiedIOConfig, text_ids: jax.Array, image: ja
         x = x + layers.dense(layers.attend(q, k, v, bias), lp["attention"]["out"]["kernel"])
         h = layers.rms_norm(x, lp["pre_mlp_layer_norm"]["scale"])
         x = x + layers.gated_gelu_mlp(h, lp["mlp"])
-        if capture is not None:
-            capture[f"layers_{i}"] = x
+        if capture is not None and i == 0:  # first layer only: cheap enough to return always
+            capture["layers_0"] = x
     return layers.rms_norm(x, p["encoder_norm"]["scale"]), mask, pe

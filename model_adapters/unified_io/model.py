@@ -51,6 +51,9 @@ class UnifiedIOModel:
         self.params = params
         self.config = config
         self.batch_buckets = tuple(batch_buckets)
+        # Vocabulary ids whose per-step logits ``decode`` records in ``stats["cols"]``
+        # (debug/parity). One setting per model keeps one compiled program per bucket.
+        self.record_columns: Sequence[int] = (0,)
 
     # ---------------------------------------------------------------- inputs
     def _check_inputs(self, text_ids, image, image_mask):
@@ -93,15 +96,20 @@ class UnifiedIOModel:
         hidden, _ = teacher_forcing.encode_program(self.config)(self.params, *args)
         return np.asarray(hidden)
 
-    def text_logits(self, text_ids, image, image_mask, decoder_inputs, decoder_targets):
-        """Teacher-forced text logits [B, T, V]; inputs start with 0, mask = targets > 0."""
+    def text_logits(self, text_ids, image, image_mask, decoder_inputs, decoder_targets,
+                    return_intermediates: bool = False):
+        """Teacher-forced text logits [B, T, V]; inputs start with 0, mask = targets > 0.
+        ``return_intermediates`` adds a dict of debug arrays (see teacher_forcing)."""
         args = self._check_inputs(text_ids, image, image_mask)
         dec_in, dec_t = np.asarray(decoder_inputs, np.int32), np.asarray(decoder_targets, np.int32)
         if dec_in.shape != dec_t.shape or dec_in.shape[0] != args[0].shape[0]:
             raise ValueError(f"decoder_inputs {dec_in.shape} and decoder_targets {dec_t.shape} "
                              "must both be [B, T]")
-        out = teacher_forcing.text_logits_program(self.config)(self.params, *args, dec_in, dec_t)
-        return np.asarray(out)
+        logits, inter = teacher_forcing.text_logits_program(self.config)(self.params, *args,
+                                                                          dec_in, dec_t)
+        if return_intermediates:
+            return np.asarray(logits), jax.tree.map(np.asarray, inter)
+        return np.asarray(logits)
 
     def image_logits(self, text_ids, image, image_mask, image_decoder_inputs, image_codes=None,
                      return_text_position: bool = False):
@@ -118,13 +126,12 @@ class UnifiedIOModel:
 
     # ---------------------------------------------------------------- decoding
     def decode(self, text_ids, image, image_mask, text_length: int, image_length: int,
-               greedy: bool = True, early_stop: bool = False, seed: int = 0,
-               record_columns: Optional[Sequence[int]] = None, eos_logit_bias=None,
+               greedy: bool = True, early_stop: bool = False, seed: int = 0, eos_logit_bias=None,
                text_slots: Optional[int] = None) -> dict[str, np.ndarray]:
         """The general decode loop (reference layout: ``text_length`` text steps then
         ``image_length`` image steps). Returns ``tokens`` [B, text_slots + image_length] ids
-        (text slots beyond text_length are 0), ``logprobs`` (same shape), ``steps`` and,
-        with ``record_columns``, per-step logit summaries (``stats``)."""
+        (text slots beyond text_length are 0), ``logprobs`` (same shape), ``steps`` and
+        per-step logit summaries (``stats``, with ``cols`` at ``self.record_columns``)."""
         if not 1 <= text_length:
             raise ValueError(f"text_length must be >= 1, got {text_length}")
         slots = text_slots or (bucket(text_length, DECODE_BUCKETS, "decode length")
@@ -136,7 +143,7 @@ class UnifiedIOModel:
         if eos_logit_bias is not None:
             given = np.asarray(eos_logit_bias, np.float32)
             bias[:b, :min(slots, given.shape[1])] = given[:, :slots]
-        columns = np.asarray(record_columns if record_columns is not None else [0], np.int32)
+        columns = np.asarray(self.record_columns, np.int32)
         program = decoding.decode_program(self.config, slots, image_length)
         out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
                       jnp.bool_(early_stop), jax.random.PRNGKey(seed), bias, np.arange(bp) < b,

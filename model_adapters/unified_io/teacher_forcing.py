@@ -29,18 +29,25 @@ def encode_program(config: UnifiedIOConfig):
 @functools.cache
 def text_logits_program(config: UnifiedIOConfig):
     """jit(params, text_ids, image, image_mask, dec_inputs [B, T], dec_targets [B, T])
-    -> text logits [B, T, V]. As the reference's full forward, the decoder also holds one
+    -> (text logits [B, T, V], intermediates). The intermediates (encoder/decoder embedding
+    norms, first layers, ``decoder_norm``, relative bias, normalised encoder position table)
+    are small debug outputs for parity checks. As the reference's full forward, the decoder also holds one
     dummy image position (input 33151, mask 1); it only matters for fully masked text rows
     (target 0), which attend uniformly to every key, that one included."""
 
     def run(params, text_ids, image, image_mask, dec_inputs, dec_targets):
         _TRACES["tf_text"] += 1
-        hidden, mask, _ = encoder.encode(params, config, text_ids, image, image_mask)
+        enc_cap, dec_cap = {}, {}
+        hidden, mask, pe = encoder.encode(params, config, text_ids, image, image_mask, enc_cap)
         b = text_ids.shape[0]
         text_logits, _ = decoder.decode_full(
             params, config, hidden, mask, dec_inputs, (dec_targets > 0).astype(jnp.int32),
-            jnp.full((b, 1), config.image_start_id, jnp.int32), jnp.ones((b, 1), jnp.int32))
-        return text_logits
+            jnp.full((b, 1), config.image_start_id, jnp.int32), jnp.ones((b, 1), jnp.int32),
+            dec_cap)
+        inter = {f"encoder/{k}": v for k, v in enc_cap.items()}
+        inter.update({f"decoder/{k}": v for k, v in dec_cap.items()})
+        inter["encoder/position_embedding"] = pe
+        return text_logits, inter
 
     return jax.jit(run)
 
