@@ -36,6 +36,14 @@ class DataSettings:
     seed: int = 0  # mini_grit generator seed; seed of `limit_mode=random`
     limit: Optional[int] = None  # take only N samples per task
     limit_mode: str = "first"  # first | random
+    # Per-dataset splits (grit_eval.dataset_splits; conf/data/<dataset>.yaml shows each layout).
+    # None means "the dataset's default", usually a path under `root` named after `split`.
+    split: Optional[str] = None  # the dataset's own split name: val2014, testA, test, ...
+    split_by: Optional[str] = None  # refcoco family: unc | umd | google
+    annotations: Optional[str] = None  # annotation / label file (JSON, CSV or txt)
+    questions: Optional[str] = None  # VQAv2 / OK-VQA questions JSON
+    images: Optional[str] = None  # image folder (classification: the class-folder tree)
+    classes: Optional[str] = None  # classification: class-name list file
 
 
 @dataclass

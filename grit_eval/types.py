@@ -40,6 +40,11 @@ TASK_OUTPUT_FIELD: Mapping[str, str] = {
     "segmentation": "masks",
     "keypoint": "points",
     "normal": "normal",
+    # Per-dataset tasks (issue 6). A depth prediction names a 16-bit PNG in millimetres,
+    # stored as an artifact beside the prediction, like a normal map.
+    "captioning": "words",
+    "classification": "words",
+    "depth": "depth",
 }
 
 

@@ -81,8 +81,9 @@ def masks_problem(value: Any, what: str = "masks") -> str | None:
 
 
 def prediction_field_problem(field: str, value: Any) -> str | None:
-    """Problem with a prediction's task field (``words``/``bboxes``/``masks``/``points``/``normal``)."""
-    if field in ("words", "normal"):
+    """Problem with a prediction's task field (``words``/``bboxes``/``masks``/``points``/``normal``;
+    ``depth``, the PNG name of a per-dataset depth prediction)."""
+    if field in ("words", "normal", "depth"):
         if not isinstance(value, str):
             return f"'{field}' must be a str, got {type(value).__name__}"
         return None
