@@ -76,8 +76,8 @@ def load_checkpoint(path: str | os.PathLike, config: UnifiedIOConfig, dtype: str
 
     with open(path, "rb") as f:
         unpacker = msgpack.Unpacker(
-            f, ext_hook=ext_hook, raw=False, read_size=_READ_SIZE, max_buffer_size=max(size, 1)
-        )
+            f, ext_hook=ext_hook, raw=False, read_size=min(_READ_SIZE, max(size, 1)),
+            max_buffer_size=max(size, 1))
         try:
             tree = unpacker.unpack()
         except msgpack.OutOfData:
