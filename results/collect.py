@@ -138,16 +138,24 @@ def varying_keys(runs: pd.DataFrame, exclude: Sequence[str] = LABEL_IGNORED) -> 
     counts as differing. Keys starting with a string of ``exclude`` are left out.
     """
     keys = []
-    for column in runs.columns:
+    configured = runs[_has_config(runs)]  # a job that died before its manifest varies nothing
+    for column in configured.columns:
         if not column.startswith(CONFIG_PREFIX):
             continue
         key = column[len(CONFIG_PREFIX):]
         if key.startswith(tuple(exclude)):
             continue
-        values = runs[column].map(lambda v: "\0missing" if _is_missing(v) else repr(v))
+        values = configured[column].map(lambda v: "\0missing" if _is_missing(v) else repr(v))
         if values.nunique() > 1:
             keys.append(key)
     return keys
+
+
+def _has_config(runs: pd.DataFrame) -> pd.Series:
+    columns = [c for c in runs.columns if c.startswith(CONFIG_PREFIX)]
+    if not columns:
+        return pd.Series(False, index=runs.index)
+    return runs[columns].notna().any(axis=1)
 
 
 def _is_missing(value: Any) -> bool:
@@ -161,9 +169,12 @@ def label_runs(runs: pd.DataFrame, exclude: Sequence[str] = LABEL_IGNORED,
     repeat get the run's directory name appended."""
     keys = varying_keys(runs, exclude)
     labels = []
-    for _, row in runs.iterrows():
+    for (_, row), configured in zip(runs.iterrows(), _has_config(runs)):
         parts = [f"{k}={_show(row.get(CONFIG_PREFIX + k))}" for k in keys]
-        labels.append(" ".join(parts) if parts else f"{row['model']}@{row['split']}")
+        if not configured:
+            labels.append(Path(row["path"]).name)
+        else:
+            labels.append(" ".join(parts) if parts else f"{row['model']}@{row['split']}")
     if not unique:
         return labels
     counts = pd.Series(labels).value_counts()
