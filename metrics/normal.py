@@ -24,15 +24,16 @@ from typing import Literal
 import numpy as np
 
 from metrics.errors import UnscorableInput
-from metrics.normal_ransac import INLIER_DEG, N_ITERS, SUBSET_SIZE, count_below_angle, \
-    ransac_rotation, rotate
+from metrics.normal_decode import SCREEN_BAND, decode_normals, official_unit_rows, unit_planar32
+from metrics.normal_inliers import INLIER_DEG, mask_inlier_count
+from metrics.normal_ransac import N_ITERS, SUBSET_SIZE, ransac_rotation
+
+__all__ = ["INVALID_COLOURS", "SHARP_EDGE_DEG", "check_normal_image", "decode_normals",
+           "normal_score", "valid_mask_from_gt"]
 
 # GT colours that mean "no label" (official get_mask_from_normals).
 INVALID_COLOURS = ((0, 0, 0), (128, 128, 128), (201, 201, 201))
 SHARP_EDGE_DEG = 40.0
-
-# Band around cos(40 deg) inside which the official arccos expression decides.
-_BAND = 1e-9
 
 
 def check_normal_image(rgb: np.ndarray, what: str) -> np.ndarray:
@@ -64,79 +65,55 @@ def check_normal_image(rgb: np.ndarray, what: str) -> np.ndarray:
     return rgb[:, :, :3]  # the official reader keeps [:, :, :3]: alpha is dropped
 
 
-def _unit_planar(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
-    """Divide (x, y, z) by their length in place, with the bits of the official
-    `n /= np.linalg.norm(n, ord=2, axis=-1, keepdims=True)`.
-
-    numpy's norm is sqrt(add.reduce(n * n)); over a length-3 axis that sum is
-    (x*x + y*y) + z*z. Written out on separate channels because the reduction over a
-    length-3 axis, and the broadcast division, are slow.
-    """
-    length = x * x
-    length += y * y
-    length += z * z
-    np.sqrt(length, out=length)
-    x /= length
-    y /= length
-    z /= length
-
-
-def _decode_planar(rgb: np.ndarray) -> list[np.ndarray]:
-    """Official `rgb2normal` as three channel arrays: [..., 3] uint8 -> 3 x [...] float64."""
-    # (rgb - 122.5) / 122.5 per channel, as the official code computes it. Note 122.5, not
-    # 127.5 (spec section 6 item 13): kept on purpose.
-    xyz = [(rgb[..., c] - 122.5) / 122.5 for c in range(3)]
-    _unit_planar(*xyz)
-    return xyz
-
-
-def decode_normals(rgb: np.ndarray) -> np.ndarray:
-    """Official `rgb2normal`: (rgb - 122.5) / 122.5, then unit length per pixel.
-
-    Args:
-        rgb: [..., 3] uint8 colours.
-
-    Returns:
-        [..., 3] float64 unit normals (never zero: 122.5 is not an integer).
-    """
-    return np.stack(_decode_planar(rgb), axis=-1)
-
-
-def _sharp_pairs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
+def _sharp_pairs(a: tuple, b: tuple, colours_a: np.ndarray,
+                 colours_b: np.ndarray) -> np.ndarray:
     """Official sharp-edge test for neighbour pairs: arccos(min(1, a.b)) / pi * 180 > 40.
+
+    Screened on float32 unit normals; pairs within `SCREEN_BAND` of cos(40 deg) are
+    recomputed with the official float64 decoding and expression.
 
     The official code clips only from above, so an exactly opposite pair (dot < -1 by
     rounding) makes arccos warn, and evaluate.py turns that into an error (spec section 6
     item 24). We clip to [-1, 1]: such a pair is 180 deg apart, a sharp edge.
 
     Args:
-        a, b: channels (3 x [H', W'] float64) of the unit normals of the two pixels.
+        a, b: 3 x [H', W'] float32 unit normals (`unit_planar32`) of the two pixels.
+        colours_a, colours_b: [H', W', 3] uint8 colours of the same pixels.
 
     Returns:
         [H', W'] bool, True where the pair is a sharp edge.
     """
-    # Same summation order as the official (a * b).sum(2).
     dot = a[0] * b[0]
-    dot += a[1] * b[1]
-    dot += a[2] * b[2]
-    cos_t = np.cos(np.radians(SHARP_EDGE_DEG))
-    sharp = dot < cos_t - _BAND
-    near = (dot <= cos_t + _BAND) & ~sharp
+    tmp = a[1] * b[1]
+    dot += tmp
+    np.multiply(a[2], b[2], out=tmp)
+    dot += tmp
+    cos_t = float(np.cos(np.radians(SHARP_EDGE_DEG)))
+    sharp = dot < np.float32(cos_t - SCREEN_BAND)
+    near = dot <= np.float32(cos_t + SCREEN_BAND)
+    near &= ~sharp
     if near.any():
-        sharp[near] = np.arccos(np.clip(dot[near], -1.0, 1.0)) / np.pi * 180 > SHARP_EDGE_DEG
+        na, nb = decode_normals(colours_a[near]), decode_normals(colours_b[near])
+        # Same summation order as the official (a * b).sum(2).
+        exact = na[:, 0] * nb[:, 0] + na[:, 1] * nb[:, 1] + na[:, 2] * nb[:, 2]
+        sharp[near] = np.arccos(np.clip(exact, -1.0, 1.0)) / np.pi * 180 > SHARP_EDGE_DEG
     return sharp
 
 
-def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """`valid_mask_from_gt` plus the decoded GT channels it computed on the way."""
+def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """`valid_mask_from_gt` plus the float32 GT normals it computed on the way."""
     r, g, b = gt_rgb[..., 0], gt_rgb[..., 1], gt_rgb[..., 2]
     # All three invalid colours are grays: invalid = r == g == b and r is one of them.
-    grey_invalid = np.zeros(256, dtype=bool)
-    grey_invalid[[c[0] for c in INVALID_COLOURS]] = True
-    valid = ~((r == g) & (g == b) & grey_invalid[r])
-    n = _decode_planar(gt_rgb)
-    lr = _sharp_pairs([c[:, 1:] for c in n], [c[:, :-1] for c in n])  # [H, W-1]
-    ud = _sharp_pairs([c[1:] for c in n], [c[:-1] for c in n])  # [H-1, W]
+    grey = (r == g) & (g == b)
+    named = r == INVALID_COLOURS[0][0]
+    for colour in INVALID_COLOURS[1:]:
+        named |= r == colour[0]
+    valid = ~(grey & named)
+    n = unit_planar32(gt_rgb)
+    lr = _sharp_pairs(tuple(c[:, 1:] for c in n), tuple(c[:, :-1] for c in n),
+                      gt_rgb[:, 1:], gt_rgb[:, :-1])  # [H, W-1]
+    ud = _sharp_pairs(tuple(c[1:] for c in n), tuple(c[:-1] for c in n),
+                      gt_rgb[1:], gt_rgb[:-1])  # [H-1, W]
     valid[:, 1:] &= ~lr
     valid[:, :-1] &= ~lr
     valid[1:] &= ~ud
@@ -158,16 +135,6 @@ def valid_mask_from_gt(gt_rgb: np.ndarray) -> np.ndarray:
         [H, W] bool, True where the pixel is scored.
     """
     return _valid_mask_and_normals(gt_rgb)[0]
-
-
-def _valid_rows(channels: list[np.ndarray], flat: np.ndarray | None) -> np.ndarray:
-    """Official `U_flat = U.reshape(h*w, 3)[M_flat]; U_flat /= norm(U_flat)`: [N, 3].
-
-    `flat=None` means the channels hold the valid pixels already (and may be overwritten).
-    """
-    picked = [c.reshape(-1)[flat] if flat is not None else c for c in channels]
-    _unit_planar(*picked)  # the second normalisation can move the last bit: kept
-    return np.stack(picked, axis=1)
 
 
 def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
@@ -201,7 +168,7 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
             f"prediction normal map is {pred.shape[1]}x{pred.shape[0]} (shape {pred.shape}) but "
             f"the ground truth is {gt.shape[1]}x{gt.shape[0]} (shape {gt.shape}); the official "
             "metric does not resize")
-    valid, gt_normals = _valid_mask_and_normals(gt)
+    valid, gt32 = _valid_mask_and_normals(gt)
     flat = np.flatnonzero(valid)
     n_valid = int(flat.size)
     if n_valid < subset_size:
@@ -213,12 +180,18 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
         raise UnscorableInput(
             f"ground-truth normal map has {n_valid} valid pixels but {height} rows; the "
             "official metric draws RANSAC pairs from range(rows) and fails")
-    # Decoding only the valid pixels of the prediction gives the official rows.
-    pred_rows = pred.reshape(-1, 3)[flat]
-    u = _valid_rows(_decode_planar(pred_rows), None)
-    v = _valid_rows(gt_normals, flat)
-    rotation = ransac_rotation(u, v, min(height, n_valid), n_iters, subset_size, inlier_deg)
-    inliers = int(count_below_angle(rotate(rotation[None], u[None]), v[None], inlier_deg)[0])
+    pred_colours, gt_colours = pred.reshape(-1, 3), gt.reshape(-1, 3)
+    # Hypothesis pairs only ever index the first min(H, N) valid pixels (spec 6 item 10):
+    # those are the only rows needed in official float64.
+    first = flat[:min(height, n_valid)]
+    pair_pred = official_unit_rows(pred_colours[first])
+    pair_gt = official_unit_rows(gt_colours[first])
+    pred32 = tuple(c.reshape(-1) for c in unit_planar32(pred))
+    gt32 = tuple(c.reshape(-1) for c in gt32)
+    rotation = ransac_rotation(pair_pred, pair_gt, n_valid, flat, pred32, gt32, pred_colours,
+                               gt_colours, n_iters, subset_size, inlier_deg)
+    inliers = mask_inlier_count(rotation, valid.reshape(-1), pred32, gt32, pred_colours,
+                                gt_colours, inlier_deg)
     # Official: score = 100 * inliers / N, then sn_metric returns score / 100.0 (kept for
     # bit equality with the official float).
     return float(100 * inliers / n_valid / 100.0)

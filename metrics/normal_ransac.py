@@ -5,39 +5,39 @@ The official `get_rotation_matrix_RANSAC(mode="R-RANSAC", n_iters=500, r_size=50
 the same hypotheses, the same inlier counts and the same choice in a handful of batched numpy
 calls:
 
-* the random draws come from the official streams, but from generators local to the call:
-  `np.random.RandomState(0)` is the legacy stream that `np.random.seed(0)` resets, and
-  `np.random.default_rng(0)` is the consensus-subset stream. Each stream is drawn in the same
-  order as the official loop, so the indices are identical; the caller's global RNG is never
-  touched (the official code reseeds it, spec section 6 item 14).
+* the random draws are the official streams, reproduced without touching the caller's
+  global RNG (the official code reseeds it, spec section 6 item 14): `np.random.seed(0)`
+  pairs and `np.random.default_rng(0)` subsets (`metrics.numpy_streams`). Both streams are
+  reset on every official call, so they depend only on sizes and are memoised per size
+  (bounded LRU caches of read-only arrays).
 * the 499 two-vector rotations repeat, operation for operation, what scipy's
   `Rotation.align_vectors` does for two unweighted vectors (Kabsch: 3x3 SVD, reflection fix,
   Shepperd matrix->quaternion, quaternion->matrix), so they are bit-identical to scipy's,
   degenerate pairs included (LAPACK's answer for a rank-1 matrix is the same batched or not).
-* inlier counts use the official angle test, evaluated exactly only where it matters: a dot
-  product far from cos(11.25 deg) is decided by comparison, one within 1e-9 of it goes
-  through the official `degrees(arccos(clip(dot)))` expression.
+* inlier counts use the official angle test, screened in float32 and rechecked exactly where
+  the screen cannot decide (`metrics.normal_inliers`).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from metrics.normal_inliers import INLIER_DEG, count_below_angle, rotate, subset_inlier_counts
+from metrics.numpy_streams import generator_choice, legacy_choice
+
+__all__ = ["N_ITERS", "SUBSET_SIZE", "INLIER_DEG", "align_vector_pairs", "count_below_angle",
+           "draw_pair_indices", "draw_subsets", "matrix_to_quat", "quat_to_matrix",
+           "ransac_rotation", "rotate", "select_hypothesis"]
 
 # Official defaults (sn_metric -> get_rotation_matrix_RANSAC).
 N_ITERS = 500
 SUBSET_SIZE = 500
-INLIER_DEG = 11.25
-
-# Dot products closer than this to the cosine of a threshold angle are re-evaluated with
-# the official arccos expression. Rounding in our dot products is ~1e-15; 1e-9 is generous.
-_BAND = 1e-9
 
 
 def draw_pair_indices(population: int, n_pairs: int, seed: int = 0) -> np.ndarray:
     """The official hypothesis pairs: `np.random.seed(0)` then `np.random.choice(population,
     2, replace=False)` once per hypothesis, from a private `RandomState`.
-
-    Legacy `choice` without replacement is `permutation(population)[:2]`, i.e. a shuffle of
-    `arange(population)`; shuffling a reused buffer consumes the same stream and is cheaper.
 
     Args:
         population: size of the range drawn from (the official code passes the image height).
@@ -45,32 +45,42 @@ def draw_pair_indices(population: int, n_pairs: int, seed: int = 0) -> np.ndarra
         seed: legacy seed; the official code uses 0.
 
     Returns:
-        [n_pairs, 2] int64 indices into range(population).
+        [n_pairs, 2] int64 indices into range(population), read-only (memoised per size).
     """
-    state = np.random.RandomState(seed)
-    base = np.arange(population, dtype=np.int64)
-    buf = np.empty_like(base)
-    pairs = np.empty((n_pairs, 2), dtype=np.int64)
-    for k in range(n_pairs):
-        buf[:] = base
-        state.shuffle(buf)
-        pairs[k] = buf[:2]
-    return pairs
+    return _cached_pairs(int(population), int(n_pairs), int(seed))
 
 
 def draw_subsets(n_valid: int, n_subsets: int, subset_size: int = SUBSET_SIZE,
-                 seed: int = 0) -> np.ndarray:
+                 seed: int = 0, *, ordered: bool = True) -> np.ndarray:
     """The official consensus subsets: `rng = np.random.default_rng(0)`, then
     `rng.choice(n_valid, subset_size, replace=False)` once per iteration.
 
+    Args:
+        ordered: False gives each row's indices in an unspecified order (the set is exact);
+            it is faster to compute and all the metric needs.
+
     Returns:
-        [n_subsets, subset_size] int64 indices into range(n_valid).
+        [n_subsets, subset_size] int64 indices into range(n_valid), read-only (memoised
+        per size).
     """
-    rng = np.random.default_rng(seed)
-    out = np.empty((n_subsets, subset_size), dtype=np.int64)
-    for k in range(n_subsets):
-        out[k] = rng.choice(n_valid, subset_size, replace=False)
-    return out
+    return _cached_subsets(int(n_valid), int(n_subsets), int(subset_size), int(seed),
+                           bool(ordered))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_pairs(population: int, n_pairs: int, seed: int) -> np.ndarray:
+    pairs = legacy_choice(population, 2, n_pairs, seed)
+    pairs.setflags(write=False)
+    return pairs
+
+
+# 8 entries of [500, 500] int64: 16 MB at most.
+@functools.lru_cache(maxsize=8)
+def _cached_subsets(n_valid: int, n_subsets: int, size: int, seed: int,
+                    ordered: bool) -> np.ndarray:
+    subsets = generator_choice(n_valid, size, n_subsets, seed, ordered=ordered)
+    subsets.setflags(write=False)
+    return subsets
 
 
 def align_vector_pairs(targets: np.ndarray, sources: np.ndarray) -> np.ndarray:
@@ -141,42 +151,6 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
     return m
 
 
-def rotate(rotations: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """`Rotation.apply` for a stack: rotations [K, 3, 3], vectors [K, M, 3] -> [K, M, 3].
-
-    The matmul call is the one scipy's `apply` makes for one rotation and many vectors, so
-    each slice gets the same BLAS call and the same bits.
-    """
-    return np.matmul(rotations, vectors, axes=[(-2, -1), (-1, -2), (-1, -2)])
-
-
-def count_below_angle(a: np.ndarray, b: np.ndarray, degrees: float = INLIER_DEG) -> np.ndarray:
-    """Official `num_inliers` along the last axis: #(degrees(arccos(clip(a.b))) < degrees).
-
-    Args:
-        a, b: [..., M, 3] float64 unit vectors.
-        degrees: threshold angle; strict `<` as in the official code.
-
-    Returns:
-        [...] int64 counts.
-    """
-    # (a0*b0 + a1*b1) + a2*b2 is what the official np.multiply(a, b).sum(axis=1) adds up,
-    # in the same order, without numpy's slow reduction over a length-3 axis.
-    dot = a[..., 0] * b[..., 0]
-    dot += a[..., 1] * b[..., 1]
-    dot += a[..., 2] * b[..., 2]
-    cos_t = np.cos(np.radians(degrees))
-    above = dot > cos_t + _BAND
-    counts = np.count_nonzero(above, axis=-1)
-    near = (dot >= cos_t - _BAND) & ~above
-    if near.any():
-        angles = np.degrees(np.arccos(np.clip(dot[near], -1.0, 1.0)))
-        extra = np.zeros(dot.shape, dtype=np.int64)
-        extra[near] = angles < degrees
-        counts = counts + extra.sum(axis=-1)
-    return counts
-
-
 def select_hypothesis(counts: np.ndarray) -> int | None:
     """Official selection: `best` starts at 0 and is replaced on a strictly larger count, so
     the first maximum wins; None when no hypothesis has any inlier (the official code then
@@ -185,30 +159,35 @@ def select_hypothesis(counts: np.ndarray) -> int | None:
     return best if counts[best] > 0 else None
 
 
-def ransac_rotation(pred: np.ndarray, gt: np.ndarray, pair_population: int,
+def ransac_rotation(pair_pred: np.ndarray, pair_gt: np.ndarray, n_valid: int,
+                    pixel_ids: np.ndarray, pred32: tuple, gt32: tuple,
+                    pred_colours: np.ndarray, gt_colours: np.ndarray,
                     n_iters: int = N_ITERS, subset_size: int = SUBSET_SIZE,
                     inlier_deg: float = INLIER_DEG) -> np.ndarray:
     """The rotation the official R-RANSAC returns.
 
     Args:
-        pred: [N, 3] float64 unit predicted normals at the valid pixels (official U_flat).
-        gt: [N, 3] float64 unit GT normals at the valid pixels (official V_flat).
-        pair_population: hypothesis pairs are drawn from range(pair_population); the official
-            code passes the image height. Must be <= N.
+        pair_pred: [P, 3] float64 official unit predicted normals of the first P valid
+            pixels (official U_flat[:P]); hypothesis pairs are drawn from range(P) (the
+            official code draws from range(image height)).
+        pair_gt: [P, 3] float64, the same for the GT (official V_flat[:P]).
+        n_valid: N, the number of valid pixels.
+        pixel_ids: [N] int64 flat pixel index of each valid pixel, in row-major order.
+        pred32, gt32: planar float32 unit normals of all pixels (`unit_planar32`).
+        pred_colours, gt_colours: [pixels, 3] uint8 colours.
         n_iters, subset_size, inlier_deg: official 500, 500, 11.25.
 
     Returns:
-        [3, 3] float64 rotation to apply to `pred` (identity when no hypothesis found an
-        inlier; the official code crashes there).
+        [3, 3] float64 rotation to apply to the prediction (identity when no hypothesis
+        found an inlier; the official code crashes there).
     """
-    pairs = draw_pair_indices(pair_population, n_iters - 1)
-    subsets = draw_subsets(pred.shape[0], n_iters, subset_size)
+    pairs = draw_pair_indices(pair_pred.shape[0], n_iters - 1)
+    subsets = draw_subsets(n_valid, n_iters, subset_size, ordered=False)
     rotations = np.empty((n_iters, 3, 3))
     rotations[0] = np.eye(3)  # iteration 0 keeps the identity (the prediction as given)
-    rotations[1:] = align_vector_pairs(gt[pairs], pred[pairs])
-    # Contiguous [n_iters, subset_size, 3] gathers: each slice then reaches BLAS exactly as
-    # the official pred[idx] does.
-    rotated = rotate(rotations, np.take(pred, subsets, axis=0))
-    counts = count_below_angle(rotated, np.take(gt, subsets, axis=0), inlier_deg)
+    rotations[1:] = align_vector_pairs(pair_gt[pairs], pair_pred[pairs])
+    # Inlier counts do not depend on the order inside a subset: its set is enough.
+    counts = subset_inlier_counts(rotations, pixel_ids.take(subsets), pred32, gt32,
+                                  pred_colours, gt_colours, inlier_deg)
     best = select_hypothesis(counts)
     return rotations[0 if best is None else best]
