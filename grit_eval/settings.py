@@ -53,6 +53,10 @@ class RunSettings:
     dir: Optional[str] = None  # run directory; default: Hydra's job output directory
     progress: bool = True
     zip_submission: bool = True
+    # Shard k of n of the split (also read from SLURM array variables); a sharded run only
+    # predicts; `grit-eval-merge` then merges the shards and scores.
+    shard: Optional[int] = None
+    num_shards: Optional[int] = None
 
 
 @dataclass
