@@ -65,3 +65,13 @@ class EvalSettings:
     data: DataSettings = field(default_factory=DataSettings)
     tasks: list[str] = field(default_factory=lambda: list(GRIT_TASKS))
     run: RunSettings = field(default_factory=RunSettings)
+
+
+def settings_from_dict(config: dict[str, Any]) -> EvalSettings:
+    """Rebuild settings from a run manifest's ``config`` (the inverse of dataclasses.asdict)."""
+    return EvalSettings(
+        model=ModelSettings(**config["model"]),
+        data=DataSettings(**config["data"]),
+        tasks=list(config["tasks"]),
+        run=RunSettings(**config["run"]),
+    )
