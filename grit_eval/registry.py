@@ -25,6 +25,22 @@ REGISTRY: dict[str, dict[str, str]] = {
         "mini_grit": "grit_eval.splits:mini_grit_split",
         "grit": "grit_eval.splits:grit_split",
         "grit_examples": "grit_eval.splits:grit_examples_split",
+        # Per-dataset splits in their native formats (is_grit=False; grit_eval.dataset_splits).
+        "refcoco": "grit_eval.dataset_splits:refcoco_split",
+        "refcoco+": "grit_eval.dataset_splits:refcoco_split",
+        "refcocog": "grit_eval.dataset_splits:refcoco_split",
+        "coco_keypoints": "grit_eval.dataset_splits:coco_keypoints_split",
+        "coco_captions": "grit_eval.dataset_splits:coco_captions_split",
+        "coco_karpathy": "grit_eval.dataset_splits:coco_karpathy_split",
+        "nocaps": "grit_eval.dataset_splits:nocaps_split",
+        "vqav2": "grit_eval.dataset_splits:vqav2_split",
+        "okvqa": "grit_eval.dataset_splits:okvqa_split",
+        "vizwiz": "grit_eval.dataset_splits:vizwiz_split",
+        "aokvqa": "grit_eval.dataset_splits:aokvqa_split",
+        "nyuv2_depth": "grit_eval.dataset_splits:nyuv2_depth_split",
+        "nyuv2_normal": "grit_eval.dataset_splits:nyuv2_normal_split",
+        "imagenet": "grit_eval.dataset_splits:classification_split",
+        "places365": "grit_eval.dataset_splits:classification_split",
     },
     # GRIT per-sample metrics, by task: ``(prediction output, ground truth, ...) -> score``.
     "metric": {

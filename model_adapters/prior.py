@@ -10,6 +10,12 @@ It never looks at pixels beyond the image size. Per task:
 | segmentation | that central box as a mask | 0.1 |
 | keypoint | one upright person: a fixed 17-joint template in the central box | 0.05 |
 | normal | every pixel faces the camera, n = (0, 0, -1) | 0.1 |
+| captioning | "a picture of something" | 0.1 |
+| classification | the first class of the class list | 1 / number of classes |
+| depth | 2.5 m everywhere (a typical indoor distance; a 16-bit PNG in mm) | 0.1 |
+
+The per-dataset splits (RefCOCO, VQAv2, COCO keypoints, NYUv2 normals, ...) reuse the GRIT
+answers of their task: only the request is looked at, never the dataset.
 
 The confidences are fixed guesses at the expected score, documented so calibration numbers
 (rmse, misinf) mean something; they are not fitted to any split.
@@ -18,7 +24,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import io
+
 import numpy as np
+from PIL import Image
 from pycocotools import mask as mask_utils
 
 from grit_eval.types import GRIT_TASKS, Prediction, Request
@@ -34,6 +43,27 @@ _PERSON_TEMPLATE = np.array([
 
 # n = (0, 0, -1) encoded as the authors' normal2rgb does: uint8((n + 1) / 2 * 255).
 _FACING_CAMERA_RGB = np.array([127, 127, 0], dtype=np.uint8)
+PRIOR_CAPTION = "a picture of something"
+PRIOR_DEPTH_M = 2.5
+# Per-dataset tasks the prior (and the oracle) answer besides the GRIT ones.
+EXTRA_TASKS = ("captioning", "classification", "depth")
+
+
+def depth_png_bytes(depth_m: np.ndarray) -> bytes:
+    """Encode [H, W] depth in metres as a 16-bit grayscale PNG in millimetres.
+
+    Rounded to the nearest millimetre and clipped to 0..65535 (65.5 m); 0 means "no
+    depth", as in the NYUv2 ground truth.
+    """
+    mm = np.clip(np.rint(np.asarray(depth_m, np.float64) * 1000.0), 0, 65535).astype(np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mm)).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def depth_file_name(example_id: str) -> str:
+    """The PNG name a depth prediction is stored under (beside the normal maps)."""
+    return f"{example_id}.depth.png"
 
 
 def central_box(width: int, height: int) -> list[float]:
@@ -42,7 +72,7 @@ def central_box(width: int, height: int) -> list[float]:
 
 class PriorAdapter:
     name = "prior"
-    supported_tasks = frozenset(GRIT_TASKS)
+    supported_tasks = frozenset(GRIT_TASKS) | frozenset(EXTRA_TASKS)
 
     @classmethod
     def from_settings(cls, settings: Any, split: Any) -> "PriorAdapter":
@@ -60,6 +90,13 @@ class PriorAdapter:
             return {"words": options[0]}, 1.0 / len(options), {}
         if task == "vqa":
             return {"words": "yes"}, 0.2, {}
+        if task == "captioning":
+            return {"words": PRIOR_CAPTION}, 0.1, {}
+        if task == "classification":
+            options = request.output_options or ()
+            if not options:
+                raise ValueError("classification request without a class list")
+            return {"words": options[0]}, 1.0 / len(options), {}
         width, height = image_size(request.image_path)
         box = central_box(width, height)
         if task in ("localization", "refexp"):
@@ -79,6 +116,9 @@ class PriorAdapter:
             name = normal_file_name(request.example_id)
             rgb = np.broadcast_to(_FACING_CAMERA_RGB, (height, width, 3))
             return {"normal": name}, 0.1, {name: png_bytes(rgb)}
+        if task == "depth":
+            name = depth_file_name(request.example_id)
+            return {"depth": name}, 0.1, {name: depth_png_bytes(np.full((height, width), PRIOR_DEPTH_M))}
         raise ValueError(f"prior has no answer for task {task!r}")
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:

@@ -20,6 +20,7 @@ from grit_eval.errors import ConfigError
 from grit_eval.registry import resolve, suggest
 from grit_eval.run.lock import RunLock
 from grit_eval.run.manifest import now_iso, write_manifest
+from grit_eval.run.shards import resolve_shard, shard_samples
 from grit_eval.run.store import PredictionStore
 from grit_eval.settings import EvalSettings
 from grit_eval.splits import EvalSplit, describe, load_split
@@ -39,11 +40,31 @@ class RunOutcome:
 
 
 def check_tasks(tasks: Sequence[str]) -> list[str]:
+    """The requested task names, each a GRIT task or a per-dataset task (e.g. captioning)."""
+    from grit_eval.dataset_splits import DATASET_TASKS
+
+    known = list(dict.fromkeys([*GRIT_TASKS, *DATASET_TASKS]))
     tasks = list(tasks)
     for task in tasks:
-        if task not in GRIT_TASKS:
-            raise ConfigError(f"unknown task {task!r}.{suggest(task, list(GRIT_TASKS))}")
+        if task not in known:
+            raise ConfigError(f"unknown task {task!r}.{suggest(task, known)}")
     return tasks
+
+
+def split_tasks(requested: list[str], split: EvalSplit) -> list[str]:
+    """The tasks to run on a per-dataset split.
+
+    Its samples fix its tasks: the default ``tasks`` (all GRIT tasks) means "the split's
+    tasks"; an explicit list must name only tasks the split has.
+    """
+    available = split.tasks()
+    if list(requested) == list(GRIT_TASKS):
+        return available
+    foreign = [t for t in requested if t not in available]
+    if foreign:
+        raise ConfigError(f"data={split.name.split('/')[0]} has task(s) {available}; "
+                          f"tasks={list(requested)} names {foreign}")
+    return list(requested)
 
 
 def build_adapter(settings: EvalSettings, split: EvalSplit) -> Any:
@@ -109,10 +130,15 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
     started = time.perf_counter()
     with RunLock(run_dir):
         split = load_split(settings.data, tasks)
-        write_manifest(run_dir, settings, {"split": describe(split), "started": now_iso(), "status": "running"})
+        if not split.is_grit:
+            tasks = split_tasks(tasks, split)
+        shard, num_shards = resolve_shard(settings.run.shard, settings.run.num_shards)
+        sharding = {"shard": shard, "num_shards": num_shards}
+        write_manifest(run_dir, settings, {"split": describe(split), "started": now_iso(),
+                                           "status": "running", **sharding})
         adapter = build_adapter(settings, split)
         store = PredictionStore(run_dir / "predictions" / split.subset)
-        samples = list(split.samples)
+        samples = shard_samples(list(split.samples), shard, num_shards)
         errors = 0
         run_tasks = [t for t in tasks if t in adapter.supported_tasks]
         for task in tasks:
@@ -123,12 +149,18 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
             errors += predict_task(adapter, samples, store, task, settings.model.batch_size,
                                    settings.run.progress)
         predicted = time.perf_counter()
-        outcome = finalize(run_dir, split, store, run_tasks, _params(settings, adapter), settings)
+        params = _params(settings, adapter)
+        outcome: tuple[dict | None, str | None] = (None, None)
+        if num_shards == 1:
+            outcome = finalize(run_dir, split, store, run_tasks, params, settings)
+        else:
+            log.info("shard %d of %d done; merge the shards with grit-eval-merge", shard, num_shards)
         timings = {"predict_s": round(predicted - started, 3),
                    "finalize_s": round(time.perf_counter() - predicted, 3)}
         write_manifest(run_dir, settings, {"split": describe(split), "finished": now_iso(),
                                            "status": "finished", "timings": timings,
-                                           "prediction_errors": errors})
+                                           "prediction_errors": errors, "run_tasks": run_tasks,
+                                           "params_in_millions": params, **sharding})
     return RunOutcome(run_dir, split.name, outcome[0], errors, outcome[1])
 
 
@@ -138,6 +170,15 @@ def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: lis
     from grit_eval.run.scoring_step import score_run
 
     predictions: dict[str, dict[str, Prediction]] = {t: store.load(t) for t in tasks}
+    if not split.is_grit:
+        # Per-dataset splits: no GRIT submission; each community's own metrics.
+        from grit_eval.run.dataset_scoring import score_dataset_run
+
+        if not split.has_ground_truth:
+            log.info("no ground truth in %s: predictions written, nothing scored", split.name)
+            return None, None
+        return score_dataset_run(run_dir, split, predictions, store.artifact_dir,
+                                 run_name=f"{settings.model.name}@{split.name}")
     submission_root = run_dir / "submission"
     if split.is_grit:
         folder = write_submission(submission_root, split.subset, split.samples, predictions,
