@@ -389,3 +389,108 @@ def test_property_bounds_and_identity(seed, block):
     assert normal_score(gt, gt) == 1.0
     score = normal_score(rng.integers(0, 256, gt.shape, dtype=np.uint8), gt)
     assert 0.0 <= score <= 1.0
+
+
+# ------------------------------------------------- speed-ups: caches, float32 screen, BLAS rows
+def test_scoring_twice_and_with_cold_caches_gives_the_same_score(golden_dir):
+    real = np.asarray(Image.open(golden_dir / "grit/official_examples/images/normal_out_0.png"))
+    pred = _encode(noisy_rotated(decode_normals(real[:, :, :3]), [0.2, 0.1, -0.3], 0.1, 7))
+    nr._cached_pairs.cache_clear()
+    nr._cached_subsets.cache_clear()
+    cold = normal_score(pred, real)
+    assert nr._cached_subsets.cache_info().currsize == 1
+    assert normal_score(pred, real) == cold == normal_score(pred.copy(), real.copy())
+    assert nr._cached_subsets.cache_info().hits >= 2
+
+
+def test_stream_caches_are_bounded_and_read_only():
+    assert 0 < nr._cached_subsets.cache_info().maxsize <= 8
+    assert 0 < nr._cached_pairs.cache_info().maxsize <= 64
+    subsets = nr.draw_subsets(3000, 4)
+    with pytest.raises(ValueError):
+        subsets[0, 0] = 1  # a caller cannot corrupt the memoised stream
+    with pytest.raises(ValueError):
+        nr.draw_pair_indices(50, 3)[0, 0] = 1
+    unordered = nr.draw_subsets(3000, 4, ordered=False)
+    assert np.array_equal(np.sort(unordered, axis=1), np.sort(subsets, axis=1))
+
+
+def test_blas_rows_are_independent_of_the_block_they_are_computed_in():
+    # The exact recheck rotates only the undecided rows; that equals the official bits only
+    # if a row of the [M, 3] matmul does not depend on the other rows (M >= 2). A single row
+    # goes through gemv and can differ, which is why the recheck pads to two rows.
+    rng = np.random.default_rng(11)
+    r_hat = Rotation.random(random_state=3)
+    rot = nr.quat_to_matrix(r_hat.as_quat()[None])[0]  # the matrix scipy's apply uses
+    vecs = rng.normal(size=(5000, 3))
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    full = r_hat.apply(vecs)
+    for m in (2, 3, 5, 17, 500):
+        idx = rng.choice(5000, m, replace=False)
+        assert np.array_equal(nr.rotate(rot[None], vecs[idx][None])[0], full[idx]), m
+
+
+def test_float32_screen_error_is_within_its_proven_bound():
+    from metrics.normal_decode import SCREEN_BAND, official_unit_rows, unit_planar32
+    from metrics.normal_inliers import _rotated_dot32
+    rng = np.random.default_rng(12)
+    colours = rng.integers(0, 256, (2, 200_000, 3), dtype=np.uint8)
+    rots = Rotation.random(200_000, random_state=4).as_matrix()
+    u32, v32 = unit_planar32(colours[0]), unit_planar32(colours[1])
+    dot32 = _rotated_dot32(rots.astype(np.float32), u32, v32)
+    u, v = official_unit_rows(colours[0]), official_unit_rows(colours[1])
+    exact = np.einsum("kij,kj,ki->k", rots, u, v)
+    bound = 14 * 2.0**-24  # normal_decode's analysis
+    assert np.abs(dot32 - exact).max() <= bound < SCREEN_BAND / 4
+
+
+def _colour_pairs_near_angle(degrees, n, seed):
+    """Colour pairs whose official angle is within ~1e-4 deg of `degrees` (random search)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (2_000_000, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (2_000_000, 3), dtype=np.uint8)
+    dot = (decode_normals(a) * decode_normals(b)).sum(1)
+    pick = np.argsort(np.abs(dot - np.cos(np.radians(degrees))))[:n]
+    return a[pick], b[pick]
+
+
+def test_screened_counts_equal_official_counts_at_the_threshold(monkeypatch):
+    from metrics import normal_inliers
+    from metrics.normal_decode import official_unit_rows, unit_planar32
+    near_a, near_b = _colour_pairs_near_angle(11.25, 300, 13)  # pixels 0..299, closest first
+    rng = np.random.default_rng(14)
+    pred = np.concatenate([near_a, rng.integers(0, 256, (700, 3), dtype=np.uint8)])
+    gt = np.concatenate([near_b, rng.integers(0, 256, (700, 3), dtype=np.uint8)])
+    rotations = np.stack([np.eye(3), Rotation.random(random_state=5).as_matrix(), np.eye(3),
+                          np.eye(3), Rotation.random(random_state=6).as_matrix()])
+    ids = np.stack([rng.permutation(1000)[:400], np.arange(400, 800),
+                    np.r_[0, np.arange(601, 1000)],  # one undecided pixel: the padded block
+                    np.arange(400), rng.permutation(1000)[:400]])
+    blocks = []
+    exact_flags = normal_inliers._exact_flags
+    monkeypatch.setattr(normal_inliers, "_exact_flags",
+                        lambda r, i, *a: blocks.append(i.shape) or exact_flags(r, i, *a))
+    p32, g32 = unit_planar32(pred), unit_planar32(gt)
+    u, v = official_unit_rows(pred), official_unit_rows(gt)
+    official = [int(nr.count_below_angle(Rotation.from_matrix(r).apply(u[k]), v[k]))
+                for r, k in zip(rotations, ids)]
+    assert list(normal_inliers.subset_inlier_counts(rotations, ids, p32, g32, pred, gt)) \
+        == official
+    assert blocks and blocks[0][0] >= 3  # several hypotheses were rechecked, one of 1 pixel
+    mask = rng.random(1000) < 0.7
+    mask[:8] = True
+    expected = int(nr.count_below_angle(u[mask], v[mask]))
+    assert normal_inliers.mask_inlier_count(np.eye(3), mask, p32, g32, pred, gt) == expected
+    assert len(blocks) == 2 and 0 < expected < mask.sum()
+    one = np.zeros(1000, dtype=bool)
+    one[[0, *range(700, 1000)]] = True  # a single undecided pixel: padded to a gemm block
+    expected = int(nr.count_below_angle(u[one], v[one]))
+    assert normal_inliers.mask_inlier_count(np.eye(3), one, p32, g32, pred, gt) == expected
+    assert blocks[-1] == (1, 1)
+
+
+def test_sharp_edge_screen_matches_official_near_40_degrees():
+    a, b = _colour_pairs_near_angle(40.0, 64, 15)
+    gt = np.empty((64, 2, 3), dtype=np.uint8)
+    gt[:, 0], gt[:, 1] = a, b  # each row: one horizontal pair at ~40 deg
+    assert np.array_equal(valid_mask_from_gt(gt), _official_mask(gt))
