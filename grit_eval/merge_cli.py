@@ -1,0 +1,132 @@
+"""``grit-eval-merge SHARD_DIR... --out RUN_DIR``: merge sharded runs, check coverage, score.
+
+Each shard (``run.shard=k run.num_shards=n``, or a SLURM array) wrote its own prediction store.
+The merge checks that the shards are the n shards of ONE evaluation (same model, data and tasks
+settings; every k in 0..n-1 exactly once), that every sample of the split was predicted exactly
+once, then writes a normal run directory (store, submission, records, metrics, leaderboard)
+exactly as an unsharded run would: corpus metrics are computed only after the merge.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+PROG = "grit-eval-merge"
+
+
+def _manifests(dirs: Sequence[Path]) -> list[dict]:
+    from grit_eval.errors import StoreError
+
+    out = []
+    for d in dirs:
+        path = d / "manifest.json"
+        if not path.is_file():
+            raise StoreError(f"{path}: not found; is {d} a grit-eval run directory?")
+        manifest = json.loads(path.read_text())
+        if manifest.get("status") != "finished":
+            raise StoreError(f"{d}: the shard has not finished (status {manifest.get('status')!r}); rerun it first")
+        out.append(manifest)
+    return out
+
+
+def _check_shards(dirs: Sequence[Path], manifests: list[dict]) -> None:
+    from grit_eval.errors import StoreError
+
+    n_values = {m.get("num_shards") for m in manifests}
+    if len(n_values) != 1:
+        raise StoreError(f"the runs disagree on the number of shards: {sorted(map(str, n_values))}")
+    n = n_values.pop()
+    seen: dict[int, Path] = {}
+    for d, m in zip(dirs, manifests):
+        k = m.get("shard")
+        if k in seen:
+            raise StoreError(f"shard {k} of {n} appears twice: {seen[k]} and {d}")
+        seen[k] = d
+    missing = [k for k in range(n) if k not in seen]
+    if missing:
+        raise StoreError(f"shard(s) {missing} of {n} are missing; got {sorted(seen)}")
+    def identity(m: dict) -> dict:
+        config = json.loads(json.dumps(m["config"]))
+        config["run"] = {k: v for k, v in config["run"].items() if k not in ("dir", "shard", "num_shards", "progress")}
+        return config
+    first = identity(manifests[0])
+    for d, m in zip(dirs[1:], manifests[1:]):
+        if identity(m) != first:
+            raise StoreError(f"{d}: its settings differ from {dirs[0]}'s; shards must come from one evaluation")
+
+
+def merge(dirs: Sequence[Path], out: Path) -> Path:
+    from grit_eval.errors import StoreError
+    from grit_eval.run.lock import RunLock
+    from grit_eval.run.manifest import now_iso, write_manifest
+    from grit_eval.run.runner import finalize
+    from grit_eval.run.store import PredictionStore
+    from grit_eval.settings import settings_from_dict
+    from grit_eval.splits import describe, load_split
+
+    dirs = [Path(d) for d in dirs]
+    manifests = _manifests(dirs)
+    _check_shards(dirs, manifests)
+    settings = settings_from_dict(manifests[0]["config"])
+    settings = dataclasses.replace(settings, run=dataclasses.replace(settings.run, dir=str(out), shard=None, num_shards=None))
+    tasks = manifests[0].get("run_tasks") or settings.tasks
+    with RunLock(out):
+        split = load_split(settings.data, list(settings.tasks))
+        stores = [PredictionStore(d / "predictions" / split.subset) for d in dirs]
+        merged = PredictionStore(out / "predictions" / split.subset)
+        problems, batches = [], {}
+        for task in tasks:
+            by_shard = [s.load(task) for s in stores]
+            batches[task] = []
+            for sample in (s for s in split.samples if s.task == task):
+                holders = [i for i, preds in enumerate(by_shard) if sample.example_id in preds]
+                if len(holders) != 1:
+                    where = ", ".join(str(dirs[i]) for i in holders) or "no shard"
+                    problems.append(f"{task} {sample.example_id}: predicted by {where}")
+                    continue
+                batches[task].append((holders[0], by_shard[holders[0]][sample.example_id]))
+        if problems:
+            shown = "\n  ".join(problems[:20]) + ("\n  ..." if len(problems) > 20 else "")
+            raise StoreError(f"the shards do not cover the split exactly once ({len(problems)} problem(s)):\n  {shown}")
+        for task, items in batches.items():
+            done = merged.load(task)  # a rerun of the merge appends only what is missing
+            new = [dataclasses.replace(p, artifacts={n: (stores[i].artifact_dir / n).read_bytes()
+                                                     for n in _artifact_names(p)})
+                   for i, p in items if p.example_id not in done]
+            if new:
+                merged.append(task, new)
+        params = int(manifests[0].get("params_in_millions") or 0)
+        finalize(out, split, merged, list(tasks), params, settings)
+        write_manifest(out, settings, {"split": describe(split), "finished": now_iso(), "status": "finished",
+                                       "merged_from": [str(d) for d in dirs], "run_tasks": list(tasks),
+                                       "params_in_millions": params, "shard": 0, "num_shards": 1})
+    return out
+
+
+def _artifact_names(prediction) -> list[str]:
+    name = prediction.output.get("normal") or prediction.output.get("depth")
+    return [name] if prediction.error is None and isinstance(name, str) else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("shards", nargs="+", type=Path, help="run directories of the shards")
+    parser.add_argument("--out", type=Path, required=True, help="the merged run directory")
+    args = parser.parse_args(argv)
+    from grit_eval.errors import GritEvalError
+
+    try:
+        out = merge(args.shards, args.out)
+    except GritEvalError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{PROG}: merged {len(args.shards)} shards into {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
