@@ -1,22 +1,27 @@
 """Benchmark: GRIT surface-normal score of one 480x640 map.
 
-Prints ms per map for ``metrics.normal.normal_score`` (batched R-RANSAC) and, measured in the
-same run on the same maps, the straightforward official-shaped loop (500 x scipy
-``Rotation.align_vectors`` + 500 inlier counts), the ratio, and whether the scores agree.
-Target: under 40 ms per map on the 2-core dev machine. Times are the best of --repeats runs,
-because the machine is shared.
+Prints, per map and on average, ms per map for ``metrics.normal.normal_score`` with cold
+stream caches (the first map of a new height H / valid-pixel count N: the official random
+streams are recomputed) and with warm caches (the same sizes again), and, measured in the same
+run on the same maps, the straightforward official-shaped loop (500 x scipy
+``Rotation.align_vectors`` + 500 inlier counts), the ratios, and whether the scores agree.
+Target: under 40 ms per map on the 2-core dev machine. Times are the best of --repeats runs
+(wall clock, and process CPU time in brackets), because the machine is shared; the load
+averages are printed with them.
 
     python3 benchmarks/score_normal.py [--maps 3] [--repeats 5]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from metrics import normal_ransac
 from metrics.normal import decode_normals, normal_score, valid_mask_from_gt
 
 
@@ -96,13 +101,23 @@ def straightforward_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray) -> float:
     return 100 * inliers(best_r.apply(u), v) / u.shape[0] / 100.0
 
 
-def best_ms(fn, repeats: int) -> float:
-    times = []
+def best_ms(fn, repeats: int, before=None) -> tuple[float, float]:
+    """(best wall ms, best CPU ms) of `repeats` calls of fn; `before()` runs untimed first."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        if before is not None:
+            before()
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+        wall.append(time.perf_counter() - start_wall)
+        cpu.append(time.process_time() - start_cpu)
+    return 1e3 * min(wall), 1e3 * min(cpu)
+
+
+def clear_stream_caches() -> None:
+    """Forget the memoised random streams: the next score is a first map of its H and N."""
+    normal_ransac._cached_pairs.cache_clear()
+    normal_ransac._cached_subsets.cache_clear()
 
 
 def main() -> None:
@@ -110,18 +125,31 @@ def main() -> None:
     parser.add_argument("--maps", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    fast_total = slow_total = 0.0
+    print("load averages (1, 5, 15 min): %.2f %.2f %.2f on %d CPUs"
+          % (*os.getloadavg(), os.cpu_count()))
+    totals = {"cold": [0.0, 0.0], "warm": [0.0, 0.0], "loop": [0.0, 0.0]}
     for seed in range(args.maps):
         pred, gt = make_pair(seed)
         fast, slow = normal_score(pred, gt), straightforward_score(pred, gt)
-        fast_ms = best_ms(lambda: normal_score(pred, gt), args.repeats)
-        slow_ms = best_ms(lambda: straightforward_score(pred, gt), max(1, args.repeats // 2))
-        fast_total += fast_ms
-        slow_total += slow_ms
-        print(f"map {seed}: score {fast:.6f} (loop {slow:.6f}, {'equal' if fast == slow else 'DIFFERENT'})"
-              f"  vectorised {fast_ms:6.1f} ms  loop {slow_ms:6.1f} ms  x{slow_ms / fast_ms:.1f}")
-    print(f"mean per 480x640 map: vectorised {fast_total / args.maps:.1f} ms, "
-          f"loop {slow_total / args.maps:.1f} ms, ratio x{slow_total / fast_total:.1f}")
+        times = {
+            "cold": best_ms(lambda: normal_score(pred, gt), args.repeats, clear_stream_caches),
+            "warm": best_ms(lambda: normal_score(pred, gt), args.repeats),
+            "loop": best_ms(lambda: straightforward_score(pred, gt), max(1, args.repeats // 2)),
+        }
+        for key, (wall, cpu) in times.items():
+            totals[key][0] += wall
+            totals[key][1] += cpu
+        print(f"map {seed}: score {fast:.6f} (loop {slow:.6f}, "
+              f"{'equal' if fast == slow else 'DIFFERENT'})  "
+              + "  ".join(f"{key} {wall:6.1f} ms [{cpu:5.1f}]" for key, (wall, cpu) in times.items()))
+    (cold, cold_cpu), (warm, warm_cpu), (loop, loop_cpu) = (
+        (wall / args.maps, cpu / args.maps) for wall, cpu in totals.values())
+    print(f"mean ms per 480x640 map, wall [CPU]: loop {loop:.1f} [{loop_cpu:.1f}], "
+          f"vectorised cold caches {cold:.1f} [{cold_cpu:.1f}], warm caches {warm:.1f} "
+          f"[{warm_cpu:.1f}]")
+    print(f"speed-up over the loop: cold x{loop / cold:.1f}, warm x{loop / warm:.1f} "
+          f"(CPU: cold x{loop_cpu / cold_cpu:.1f}, warm x{loop_cpu / warm_cpu:.1f})")
+    print("load averages after (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":

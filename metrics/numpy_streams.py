@@ -108,13 +108,14 @@ def lemire_rounds(seed: int, highs: np.ndarray, repeats: int, keep: slice) -> np
             p += 1
         pos, k = p + 1, k + r + 1
     words = stream.words[:pos]
-    if skipped:
-        words = np.delete(words, skipped)
+    if skipped:  # one copy that leaves the rejected words out
+        cuts = np.asarray(skipped)
+        words = np.concatenate(np.split(words, np.ravel(np.column_stack([cuts, cuts + 1])))[::2])
     kept = words.reshape(repeats, n_per)[:, keep]
     return (kept.astype(np.uint64) * excl[keep].astype(np.uint64)) >> np.uint64(32)
 
 
-def _floyd_collisions(vals: np.ndarray, first_j: int) -> np.ndarray:
+def _floyd_collisions(vals: np.ndarray, first_j: int) -> tuple[np.ndarray, np.ndarray]:
     """Where Floyd's algorithm inserts j instead of the drawn value, for each row.
 
     Row-wise, draw t (value `vals[t]` in [0, j_t], j_t = first_j + t) collides when it is
@@ -126,7 +127,7 @@ def _floyd_collisions(vals: np.ndarray, first_j: int) -> np.ndarray:
         first_j: j of the first draw (population - size).
 
     Returns:
-        [R, S] bool.
+        (rows, columns) of the collisions, int64.
     """
     n_rows, size = vals.shape
     coll = np.zeros(vals.shape, dtype=bool)
@@ -148,7 +149,7 @@ def _floyd_collisions(vals: np.ndarray, first_j: int) -> np.ndarray:
         if not new.any():
             break
         coll[c_rows[new], c_cols[new]] = True
-    return coll
+    return np.divmod(np.flatnonzero(coll), size)
 
 
 def _lockstep_shuffle(rows: np.ndarray, swaps: np.ndarray) -> None:
@@ -201,8 +202,9 @@ def generator_choice(population: int, size: int, repeats: int, seed: int = 0, *,
                             np.arange(size - 1, 0, -1, dtype=np.uint64)])
     vals = np.zeros((repeats, size), dtype=np.int64)
     vals[:, size - n_floyd:] = lemire_rounds(seed, highs, repeats, slice(0, n_floyd))
-    coll = _floyd_collisions(vals, first_j)
-    out = np.where(coll, np.arange(first_j, population, dtype=np.int64), vals)
+    rows, cols = _floyd_collisions(vals, first_j)
+    vals[rows, cols] = first_j + cols  # Floyd inserts j itself on a collision
+    out = vals
     if ordered:
         swaps = lemire_rounds(seed, highs, repeats, slice(n_floyd, None)).astype(np.int64)
         _lockstep_shuffle(out, swaps)
