@@ -33,6 +33,7 @@ DEFAULT_OPTIONS = {
     "max_people": 8,  # person boxes sent to the pose step per image
     "greedy_images": False,  # the reference samples images with top-p 0.9 from PRNGKey(seed)
     "seed": 0,
+    "depth_max_m": 10.0,  # depth head: a white pixel means this many metres [inferred]
 }
 
 
@@ -43,7 +44,8 @@ def _load_rgb(path: str) -> np.ndarray:
 
 class UnifiedIOAdapter:
     name = "unified_io"
-    supported_tasks = frozenset(GRIT_TASKS)
+    # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).
+    supported_tasks = frozenset(GRIT_TASKS) | frozenset({"captioning", "classification", "depth"})
 
     def __init__(self, model: Any, tokenizer: Any, prompt_set: PromptSet, options: dict):
         self.model, self.tokenizer, self.prompt_set = model, tokenizer, prompt_set

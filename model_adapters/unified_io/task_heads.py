@@ -6,6 +6,12 @@ Confidences [inferred] (the reference keeps none): text and boxes = probability 
 sequence through EOS; categorization = softmax over the options' negative total NLL; images
 (segmentation, normals) = exp(mean per-code log-prob); keypoint = the confidence of the
 "person" localization that proposed the boxes.
+
+Per-dataset tasks (issue 6): captioning (greedy text, 32 tokens, the caption prompt),
+classification (answer-option scoring over the whole class list with the tagging prompt
+``What is this in the image ?`` **[inferred]**: the paper names no ImageNet / Places prompt) and
+depth (image generation with the depth prompt; decoding **[inferred]**, see
+:func:`answer_depth`). RefCOCO, VQAv2, COCO keypoints and NYUv2 normals reuse the GRIT heads.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from pycocotools import mask as mask_utils
 
 from grit_eval.types import Request
 from model_adapters.images import normal_file_name, png_bytes
+from model_adapters.prior import depth_file_name, depth_png_bytes
 from model_adapters.unified_io import postprocess, prompts
 
 Answer = tuple[dict, float, dict[str, bytes]]
@@ -148,6 +155,65 @@ def answer_keypoint(model, tokenizer, batch: Batch, prompt_set, options: dict) -
     return [({"points": p}, float(conf[i]), {}) for i, p in enumerate(people)]
 
 
+def _fixed_prompts(task: str, default_template: str, batch: Batch, prompt_set) -> list[str]:
+    """Prompts of a slot-less per-dataset task; a prompt study may set ``prompts.<task>``."""
+    template = prompt_set.templates.get(task, default_template)
+    return [prompts.build_prompt(task, r, template, prompt_set=prompt_set) for r in batch.requests]
+
+
+def answer_captioning(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """COCO / nocaps captions: ``What does the image describe ?``, greedy, 32 tokens."""
+    texts = _fixed_prompts("captioning", "caption", batch, prompt_set)
+    ids, logprobs = _generate(model, tokenizer, batch, texts, options["text_max_length"])
+    conf = postprocess.text_confidence(ids, logprobs)
+    return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
+            for i in range(len(batch.requests))]
+
+
+def answer_classification(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """ImageNet / Places365: the class name with the lowest total NLL **[inferred prompt]**.
+
+    The class list (1000 / 365 names) is tokenised once per distinct list; requests sharing
+    it are scored in one call (the model chunks the options as the reference does, by 800).
+    """
+    texts = _fixed_prompts("classification", "tagging", batch, prompt_set)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, request in enumerate(batch.requests):
+        if not request.output_options:
+            raise ValueError("classification request without a class list")
+        groups.setdefault(tuple(request.output_options), []).append(i)
+    out: list[Answer | None] = [None] * len(batch.requests)
+    for names, rows in groups.items():
+        encoded = [tokenizer.encode(name) for name in names]
+        grid = np.zeros((len(rows), len(names), max(len(e) for e in encoded)), np.int32)
+        for k, e in enumerate(encoded):
+            grid[:, k, :len(e)] = e
+        ids = tokenizer.encode_batch([texts[i] for i in rows])
+        nll = model.score_options(ids, batch.images[rows], batch.masks[rows], grid)
+        best, conf = postprocess.option_confidence(nll)
+        for j, i in enumerate(rows):
+            out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {})
+    return out
+
+
+def answer_depth(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """NYUv2 depth: ``What is the depth map of the image ?`` -> a generated grey image.
+
+    Decoding **[inferred]** (UNIFIED_IO.md gives no depth decoding): the channel mean of the
+    uint8 image, read as a share of ``options["depth_max_m"]`` (10 m, NYUv2's range), after
+    the same crop-and-resize to the original size as normals. Written as a 16-bit PNG in mm.
+    """
+    pixels, conf = _images(model, tokenizer, batch,
+                           _fixed_prompts("depth", "depth", batch, prompt_set), options)
+    out = []
+    for i, ((w, h), request) in enumerate(zip(batch.sizes, batch.requests)):
+        grey = postprocess.undo_preprocessing(pixels[i], (h, w)).astype(np.float64).mean(axis=-1)
+        name = depth_file_name(request.example_id)
+        depth_m = grey / 255.0 * float(options["depth_max_m"])
+        out.append(({"depth": name}, float(conf[i]), {name: depth_png_bytes(depth_m)}))
+    return out
+
+
 TASK_HEADS: dict[str, Any] = {
     "categorization": answer_categorization,
     "localization": answer_boxes,
@@ -156,4 +222,7 @@ TASK_HEADS: dict[str, Any] = {
     "segmentation": answer_segmentation,
     "keypoint": answer_keypoint,
     "normal": answer_normal,
+    "captioning": answer_captioning,
+    "classification": answer_classification,
+    "depth": answer_depth,
 }
