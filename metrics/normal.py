@@ -103,12 +103,13 @@ def _sharp_pairs(a: tuple, b: tuple, colours_a: np.ndarray,
 def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, tuple]:
     """`valid_mask_from_gt` plus the float32 GT normals it computed on the way."""
     r, g, b = gt_rgb[..., 0], gt_rgb[..., 1], gt_rgb[..., 2]
-    # All three invalid colours are grays: invalid = r == g == b and r is one of them.
-    grey = (r == g) & (g == b)
-    named = r == INVALID_COLOURS[0][0]
-    for colour in INVALID_COLOURS[1:]:
-        named |= r == colour[0]
-    valid = ~(grey & named)
+    # All three invalid colours are grays: test the named values on gray pixels only.
+    grey = r == g
+    grey &= g == b
+    valid = np.ones(r.shape, dtype=bool)
+    where = np.flatnonzero(grey)
+    level = r.reshape(-1)[where]
+    valid.reshape(-1)[where] = ~np.isin(level, [c[0] for c in INVALID_COLOURS])
     n = unit_planar32(gt_rgb)
     lr = _sharp_pairs(tuple(c[:, 1:] for c in n), tuple(c[:, :-1] for c in n),
                       gt_rgb[:, 1:], gt_rgb[:, :-1])  # [H, W-1]

@@ -72,7 +72,7 @@ def _screen(dot32: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     cos_t = float(np.cos(np.radians(degrees)))
     sure = dot32 > np.float32(cos_t + SCREEN_BAND)
     undecided = dot32 >= np.float32(cos_t - SCREEN_BAND)
-    undecided &= ~sure
+    undecided ^= sure  # sure implies the weaker test: xor leaves the band
     return sure, undecided
 
 
