@@ -178,7 +178,7 @@ def vizwiz_split(settings: DataSettings, tasks: list[str]) -> EvalSplit:
 
 
 def aokvqa_split(settings: DataSettings, tasks: list[str]) -> EvalSplit:
-    """A-OKVQA in the direct-answer setting (its answers scored with VQA accuracy)."""
+    """A-OKVQA in the direct-answer setting (scored with A-OKVQA's own accuracy rule)."""
     from grit_eval.datasets.vqa_format import read_aokvqa
 
     split = _split_name(settings)

@@ -12,7 +12,7 @@ Writes into the run directory:
 | task | per-sample ``score`` | corpus ``metrics`` (units) |
 |---|---|---|
 | refexp | hit: IoU > 0.5 (0/1); also ``iou`` | ``accuracy`` (share), ``mean_iou`` |
-| vqa | official VQAv2 accuracy in [0, 1] | ``vqa_accuracy`` (share) |
+| vqa | official VQAv2 accuracy in [0, 1] (A-OKVQA: its own rule) | ``vqa_accuracy`` (share) |
 | captioning | per-image CIDEr-D | ``cider_d`` (CIDEr units, x10 included; papers print x100) |
 | classification | top-1 correct (0/1) | ``top1_accuracy`` (share) |
 | keypoint | GRIT OKS score | COCOeval ``AP`` ... ``AR_large``, ``oks_mean`` |
@@ -118,6 +118,17 @@ def _score_refexp(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     return {"accuracy": summary["accuracy"], "mean_iou": summary["mean_iou"]}, rows
 
 
+def aokvqa_direct_accuracy(prediction: str, direct_answers: list[str]) -> float:
+    """A-OKVQA direct-answer accuracy as its official ``eval_predictions.py`` computes it.
+
+    ``min(1, #exact matches / 3)`` over the 10 direct answers: no leave-one-out and no
+    answer normalisation (the released direct answers are already normalised), unlike VQAv2.
+    """
+    if not isinstance(prediction, str):
+        raise UnscorableInput(f"predicted answer must be a str, got {type(prediction).__name__}")
+    return min(1.0, sum(prediction == a for a in direct_answers) / 3.0)
+
+
 def _score_vqa(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from metrics.vqa import vqav2_accuracy
 
@@ -125,9 +136,11 @@ def _score_vqa(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     for sample, pred in zip(samples, preds):
         words = _output(pred, "words")
         row: dict[str, Any] = {"score": 0.0}
+        # Only the A-OKVQA reader gives "choices"; VQAv2, OK-VQA and VizWiz use VQAv2's rule.
+        accuracy = aokvqa_direct_accuracy if "choices" in sample.target else vqav2_accuracy
         if words is not None:
             try:
-                row["score"] = vqav2_accuracy(words, sample.target["answers"])
+                row["score"] = accuracy(words, sample.target["answers"])
             except UnscorableInput as exc:
                 row["error"] = f"unscorable: {exc}"
         rows.append(row)

@@ -267,3 +267,71 @@ def test_missing_root_names_the_setting(tmp_path):
     settings = EvalSettings(data=DataSettings(name="nyuv2_depth"), run=RunSettings(progress=False))
     with pytest.raises(ConfigError, match="data.root"):
         run_evaluation(settings, tmp_path / "run")
+
+
+def _vqa_like_files(root: Path, dataset: str) -> dict:
+    """Native files of the other VQA-style and caption/classification datasets."""
+    if dataset == "okvqa":
+        write_vqav2(root)
+        for old, new in (("v2_OpenEnded_mscoco_val2014_questions.json", "OpenEnded_mscoco_val2014_questions.json"),
+                         ("v2_mscoco_val2014_annotations.json", "mscoco_val2014_annotations.json")):
+            (root / old).rename(root / new)
+        return {}
+    if dataset == "vizwiz":
+        write_image(root / "val" / "VizWiz_val_00000000.jpg")
+        (root / "Annotations").mkdir()
+        (root / "Annotations/val.json").write_text(json.dumps([
+            {"image": "VizWiz_val_00000000.jpg", "question": "What is this?",
+             "answers": [{"answer": "no"}] * 10}]))
+        return {}
+    if dataset == "aokvqa":
+        write_image(root / "val2017" / f"{9:012d}.jpg")
+        root.joinpath("aokvqa_v1p0_val.json").write_text(json.dumps([
+            {"question_id": "q1", "image_id": 9, "question": "Is it wet?", "choices": ["yes", "no"],
+             "correct_choice_idx": 1, "direct_answers": ["yes"] * 2 + ["no"] * 8}]))
+        return {}
+    if dataset == "coco_karpathy":
+        write_image(root / "val2014" / "a.jpg")
+        root.joinpath("dataset_coco.json").write_text(json.dumps({"images": [
+            {"filepath": "val2014", "filename": "a.jpg", "split": "test", "cocoid": 42,
+             "sentences": [{"raw": "Four orange cats sleeping."}]},
+            {"filepath": "val2014", "filename": "a.jpg", "split": "test", "cocoid": 44,
+             "sentences": [{"raw": "Blue boats near harbours."}]},
+            {"filepath": "val2014", "filename": "a.jpg", "split": "train", "cocoid": 43,
+             "sentences": [{"raw": "Not in the test split."}]}]}))
+        return {}
+    if dataset == "nocaps":
+        write_image(root / "val" / "n.jpg")
+        root.joinpath("nocaps_val_4500_captions.json").write_text(json.dumps({
+            "images": [{"id": 0, "file_name": "n.jpg"}, {"id": 1, "file_name": "n.jpg"}],
+            "annotations": [{"image_id": 0, "caption": "One jellyfish drifting in blue water."},
+                            {"image_id": 1, "caption": "Three penguins crossing icy roads."}]}))
+        return {}
+    # places365: the native list + category file, not a tree.
+    write_image(root / "val_256" / "x1.jpg")
+    write_image(root / "val_256" / "x2.jpg")
+    root.joinpath("categories_places365.txt").write_text("/a/airfield 0\n/b/bakery/shop 1\n")
+    root.joinpath("places365_val.txt").write_text("x1.jpg 1\nx2.jpg 0\n")
+    return {"annotations": str(root / "places365_val.txt"), "images": str(root / "val_256"),
+            "classes": str(root / "categories_places365.txt")}
+
+
+@pytest.mark.parametrize("dataset,key,oracle,prior", [
+    ("okvqa", "vqa_accuracy", 1.0, 0.3),  # the same files as the VQAv2 test
+    ("vizwiz", "vqa_accuracy", 1.0, 0.0),  # 10 x "no"; the prior says "yes"
+    # A-OKVQA's rule has no leave-one-out: "yes" matches 2 of 10 -> min(1, 2/3), not 0.6.
+    ("aokvqa", "vqa_accuracy", 1.0, 2 / 3),
+    # Two images whose one reference each shares no word with the other: CIDEr-D 10 for the
+    # oracle (see the COCO test); the prior's caption shares no n-gram -> 0.
+    ("coco_karpathy", "cider_d", 10.0, 0.0),
+    ("nocaps", "cider_d", 10.0, 0.0),
+    ("places365", "top1_accuracy", 1.0, 0.5),  # x1 is "bakery shop"; the prior says "airfield"
+])
+def test_other_datasets_oracle_and_prior(tmp_path, dataset, key, oracle, prior):
+    root = tmp_path / dataset
+    extra = _vqa_like_files(root, dataset)
+    got = {m: run_in_process(tmp_path, m, name=dataset, root=str(root), **extra)
+           for m in ("oracle", "prior")}
+    assert got["oracle"]["metrics"][key] == pytest.approx(oracle)
+    assert got["prior"]["metrics"][key] == pytest.approx(prior)
+    assert got["oracle"]["count"] == 1 + (dataset in ("okvqa", "places365", "coco_karpathy", "nocaps"))
