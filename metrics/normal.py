@@ -65,7 +65,7 @@ def check_normal_image(rgb: np.ndarray, what: str) -> np.ndarray:
     return rgb[:, :, :3]  # the official reader keeps [:, :, :3]: alpha is dropped
 
 
-def _sharp_pairs(a: tuple, b: tuple, colours_a: np.ndarray,
+def _sharp_pairs(a: np.ndarray, b: np.ndarray, colours_a: np.ndarray,
                  colours_b: np.ndarray) -> np.ndarray:
     """Official sharp-edge test for neighbour pairs: arccos(min(1, a.b)) / pi * 180 > 40.
 
@@ -77,7 +77,7 @@ def _sharp_pairs(a: tuple, b: tuple, colours_a: np.ndarray,
     item 24). We clip to [-1, 1]: such a pair is 180 deg apart, a sharp edge.
 
     Args:
-        a, b: 3 x [H', W'] float32 unit normals (`unit_planar32`) of the two pixels.
+        a, b: [3, H', W'] float32 unit normals (`unit_planar32`) of the two pixels.
         colours_a, colours_b: [H', W', 3] uint8 colours of the same pixels.
 
     Returns:
@@ -100,7 +100,7 @@ def _sharp_pairs(a: tuple, b: tuple, colours_a: np.ndarray,
     return sharp
 
 
-def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, tuple]:
+def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`valid_mask_from_gt` plus the float32 GT normals it computed on the way."""
     r, g, b = gt_rgb[..., 0], gt_rgb[..., 1], gt_rgb[..., 2]
     # All three invalid colours are grays: test the named values on gray pixels only.
@@ -111,10 +111,8 @@ def _valid_mask_and_normals(gt_rgb: np.ndarray) -> tuple[np.ndarray, tuple]:
     level = r.reshape(-1)[where]
     valid.reshape(-1)[where] = ~np.isin(level, [c[0] for c in INVALID_COLOURS])
     n = unit_planar32(gt_rgb)
-    lr = _sharp_pairs(tuple(c[:, 1:] for c in n), tuple(c[:, :-1] for c in n),
-                      gt_rgb[:, 1:], gt_rgb[:, :-1])  # [H, W-1]
-    ud = _sharp_pairs(tuple(c[1:] for c in n), tuple(c[:-1] for c in n),
-                      gt_rgb[1:], gt_rgb[:-1])  # [H-1, W]
+    lr = _sharp_pairs(n[:, :, 1:], n[:, :, :-1], gt_rgb[:, 1:], gt_rgb[:, :-1])  # [H, W-1]
+    ud = _sharp_pairs(n[:, 1:], n[:, :-1], gt_rgb[1:], gt_rgb[:-1])  # [H-1, W]
     valid[:, 1:] &= ~lr
     valid[:, :-1] &= ~lr
     valid[1:] &= ~ud
@@ -187,8 +185,8 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
     first = flat[:min(height, n_valid)]
     pair_pred = official_unit_rows(pred_colours[first])
     pair_gt = official_unit_rows(gt_colours[first])
-    pred32 = tuple(c.reshape(-1) for c in unit_planar32(pred))
-    gt32 = tuple(c.reshape(-1) for c in gt32)
+    pred32 = unit_planar32(pred).reshape(3, -1)
+    gt32 = gt32.reshape(3, -1)
     rotation = ransac_rotation(pair_pred, pair_gt, n_valid, flat, pred32, gt32, pred_colours,
                                gt_colours, n_iters, subset_size, inlier_deg)
     inliers = mask_inlier_count(rotation, valid.reshape(-1), pred32, gt32, pred_colours,

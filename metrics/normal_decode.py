@@ -56,25 +56,22 @@ def official_unit_rows(colours: np.ndarray) -> np.ndarray:
     return np.stack(channels, axis=1)
 
 
-def unit_planar32(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Approximate unit normals for screening: 3 x [...] float32, each component within
-    2 eps (relative) of the exact unit vector of (rgb - 122.5).
-
-    Args:
-        rgb: [..., 3] uint8 colours.
-    """
+def unit_planar32(rgb: np.ndarray) -> np.ndarray:
+    """Approximate unit normals for screening, channels first: [..., 3] uint8 -> [3, ...]
+    float32, each component within 2 eps (relative) of the exact unit vector of
+    (rgb - 122.5)."""
     half = np.float32(122.5)
-    x, y, z = (np.subtract(rgb[..., c], half, dtype=np.float32) for c in range(3))
-    length = x * x
-    tmp = y * y
+    out = np.empty((3,) + rgb.shape[:-1], dtype=np.float32)
+    for c in range(3):
+        np.subtract(rgb[..., c], half, out=out[c], dtype=np.float32)
+    length = out[0] * out[0]
+    tmp = out[1] * out[1]
     length += tmp
-    np.multiply(z, z, out=tmp)
+    np.multiply(out[2], out[2], out=tmp)
     length += tmp
     np.sqrt(length, out=length)
-    x /= length
-    y /= length
-    z /= length
-    return x, y, z
+    out /= length
+    return out
 
 
 def _unit_in_place(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:

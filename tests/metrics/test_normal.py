@@ -432,16 +432,18 @@ def test_blas_rows_are_independent_of_the_block_they_are_computed_in():
 
 def test_float32_screen_error_is_within_its_proven_bound():
     from metrics.normal_decode import SCREEN_BAND, official_unit_rows, unit_planar32
-    from metrics.normal_inliers import _rotated_dot32
+    from metrics.normal_inliers import _rotated_dot32, _rotated_dot32_one
     rng = np.random.default_rng(12)
     colours = rng.integers(0, 256, (2, 200_000, 3), dtype=np.uint8)
     rots = Rotation.random(200_000, random_state=4).as_matrix()
-    u32, v32 = unit_planar32(colours[0]), unit_planar32(colours[1])
-    dot32 = _rotated_dot32(rots.astype(np.float32), u32, v32)
+    u32, v32 = unit_planar32(colours[0]), unit_planar32(colours[1])  # [3, K]
+    dot32 = _rotated_dot32(rots.astype(np.float32), u32.T[:, :, None], v32.T[:, :, None])[:, 0]
     u, v = official_unit_rows(colours[0]), official_unit_rows(colours[1])
     exact = np.einsum("kij,kj,ki->k", rots, u, v)
     bound = 14 * 2.0**-24  # normal_decode's analysis
     assert np.abs(dot32 - exact).max() <= bound < SCREEN_BAND / 4
+    one = _rotated_dot32_one(rots[0].astype(np.float32), u32, v32)  # the final-count path
+    assert np.abs(one - np.einsum("ij,kj,ki->k", rots[0], u, v)).max() <= bound
 
 
 def _colour_pairs_near_angle(degrees, n, seed):
