@@ -93,14 +93,18 @@ def prompt_study(runs: pd.DataFrame, task: str, names: Mapping[str, str] | None 
     models = label_runs(runs, exclude=(*LABEL_IGNORED, PROMPT_KEY), unique=False)
     order_t = list(dict.fromkeys(templates))
     order_m = list(dict.fromkeys(models))
-    cells = pd.DataFrame(NOT_RUN, index=order_t, columns=order_m, dtype=object)
-    means, lowers, uppers = (pd.DataFrame(math.nan, index=order_t, columns=order_m) for _ in range(3))
+    texts: dict[tuple[str, str], str] = {}
+    values: dict[tuple[str, str], tuple[float, float, float]] = {}
     for template, model, run in zip(templates, models, runs.to_dict("records")):
         # A repeated (template, model) pair keeps the last run, as the sweep's latest word.
         text, found = run_cell(run, f"acc.any.agg.{short}", short)
-        cells.loc[template, model] = text
-        if found:
-            means.loc[template, model], lowers.loc[template, model], uppers.loc[template, model] = found
+        texts[template, model] = text
+        values[template, model] = found or (math.nan,) * 3
+    cells = pd.DataFrame({m: [texts.get((t, m), NOT_RUN) for t in order_t] for m in order_m},
+                         index=order_t, dtype=object)
+    means, lowers, uppers = (
+        pd.DataFrame({m: [values.get((t, m), (math.nan,) * 3)[k] for t in order_t] for m in order_m},
+                     index=order_t, dtype=np.float64) for k in range(3))
     summary = pd.DataFrame({
         SUMMARY_ROWS[0]: means.mean(axis=0),
         SUMMARY_ROWS[1]: means.std(axis=0, ddof=1),
@@ -109,18 +113,20 @@ def prompt_study(runs: pd.DataFrame, task: str, names: Mapping[str, str] | None 
     rho = rank_agreement(means)
     names = names or {}
     label = [f"{names[t]}: {t}" if t in names else t for t in order_t]
-    shown = pd.concat([cells, summary.map(lambda v: "" if math.isnan(v) else f"{v:.1f}")])
-    shown.insert(0, "template", label + list(SUMMARY_ROWS))
-    numbers = pd.DataFrame({"template": label + list(SUMMARY_ROWS)})
+    body = pd.concat([cells, summary.map(lambda v: "" if math.isnan(v) else f"{v:.1f}")])
+    shown = pd.concat([pd.DataFrame({"template": label + list(SUMMARY_ROWS)}),
+                       body.reset_index(drop=True)], axis=1)
+    columns = {"template": label + list(SUMMARY_ROWS)}
     for model in order_m:
-        numbers[f"{model}.mean"] = list(means[model]) + list(summary[model])
-        numbers[f"{model}.lower"] = list(lowers[model]) + [math.nan] * len(SUMMARY_ROWS)
-        numbers[f"{model}.upper"] = list(uppers[model]) + [math.nan] * len(SUMMARY_ROWS)
+        columns[f"{model}.mean"] = list(means[model]) + list(summary[model])
+        columns[f"{model}.lower"] = list(lowers[model]) + [math.nan] * len(SUMMARY_ROWS)
+        columns[f"{model}.upper"] = list(uppers[model]) + [math.nan] * len(SUMMARY_ROWS)
+    numbers = pd.DataFrame(columns)
     rho_text = "n/a (needs 2+ models with distinct scores)" if math.isnan(rho) else f"{rho:.3f}"
     note = (f"`acc.any.agg.{short}` with its 95% interval, one row per template (`{{}}` = the "
             f"query slot); columns are models. Std uses ddof=1; the gap is best minus worst. "
             f"Rank correlation of models across templates (mean pairwise Spearman): {rho_text}.")
     table = ReportTable(f"prompt_study_{task}", f"Prompt study: {task}",
-                        shown.reset_index(drop=True), numbers, note)
+                        shown, numbers, note)
     return PromptStudy(task, table, means, lowers, uppers, rho)
 

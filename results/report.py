@@ -142,18 +142,19 @@ def write_report(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike,
         result = paired_comparison(read_records(run_a["path"]), read_records(run_b["path"]),
                                    n_boot=n_boot, seed=seed)
         report.tables.append(paired_table(result, run_a["run"], run_b["run"]))
-    for table in report.tables:
-        report.files += write_table(table, out, formats)
+    sections = [table_markdown(t) for t in report.tables]  # once: files and report.md
+    for table, section in zip(report.tables, sections):
+        report.files += write_table(table, out, formats, markdown_text=section)
     listing = runs.drop(columns=["metrics"]).assign(tasks=runs["tasks"].map(",".join))
     listing.to_csv(out / "runs.csv", index=False)
     report.files.append(out / "runs.csv")
     images = _plots(report, out) if plots else []
     report.files += images
-    report.files.append(_index(report, images))
+    report.files.append(_index(report, sections, images))
     return report
 
 
-def _index(report: Report, images: list[Path]) -> Path:
+def _index(report: Report, sections: list[str], images: list[Path]) -> Path:
     counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items())
     parts = [f"# grit-eval report\n\n{len(report.runs)} runs: {counts}. Every run found is a row; "
              "`runs.csv` lists their directories, statuses, errors and configs.\n"]
@@ -162,7 +163,7 @@ def _index(report: Report, images: list[Path]) -> Path:
         parts.append("Runs without scores:\n\n" + "".join(
             f"- `{r.run}`: {r.status}{f' ({r.error})' if r.error else ''}\n"
             for r in problems.itertuples()))
-    parts += [table_markdown(t) for t in report.tables]
+    parts += sections
     if images:
         parts.append("## Plots\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in images))
     path = report.out_dir / "report.md"
