@@ -48,12 +48,13 @@ def encoder_program(config: UnifiedIOConfig):
     return jax.jit(run)
 
 
-def _segment_logits(params, config: UnifiedIOConfig, h, image: bool):
-    """[B, D] -> full-width [B, V] logits computing only the allowed segment's columns."""
-    emb = params["token_embedder"]["embedding"]
+def _segment_logits(config: UnifiedIOConfig, h, table, image: bool):
+    """[B, D] -> full-width [B, V] logits computing only the allowed segment's columns.
+
+    ``table`` is that segment's embedding rows, sliced once outside the decode loop (a slice
+    inside the loop body is copied at every step)."""
     v = config.vocab_size
-    part = emb[v:] if image else emb[:v]
-    logits = layers.einsum("bd,vd->bv", h, part) / jnp.sqrt(jnp.float32(config.emb_dim))
+    logits = layers.einsum("bd,vd->bv", h, table) / jnp.sqrt(jnp.float32(config.emb_dim))
     fill = jnp.full((h.shape[0], config.image_vocab_size if not image else v), layers.MASK_VALUE,
                     jnp.float32)
     return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
@@ -120,6 +121,8 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
         batch = encoder_mask.shape[0]
         n_steps = text_length + image_length
         table = decoder.self_bias_table(params, config, text_slots, image_length)
+        emb = params["token_embedder"]["embedding"]
+        text_table, image_table = emb[:config.vocab_size], emb[config.vocab_size:]
         cross_bias = layers.mask_bias(jnp.ones((batch, 1), jnp.int32), encoder_mask)
         dtype = params["decoder"]["layers_0"]["self_attention"]["key"]["kernel"].dtype
         shape = (batch, length, config.num_heads, config.head_dim)
@@ -157,10 +160,11 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
                 jnp.where(is_text, 0, 1), index, st["caches"], key_mask, bias_row, kvs,
                 cross_bias)
             if image_length == 0:
-                logits = _segment_logits(params, config, h, image=False)
+                logits = _segment_logits(config, h, text_table, image=False)
             else:
-                logits = lax.cond(is_text, lambda x: _segment_logits(params, config, x, False),
-                                  lambda x: _segment_logits(params, config, x, True), h)
+                logits = lax.cond(is_text,
+                                  lambda x: _segment_logits(config, x, text_table, False),
+                                  lambda x: _segment_logits(config, x, image_table, True), h)
             bias = jnp.where(is_text, eos_bias[:, jnp.minimum(s, text_slots - 1)], 0.0)
             logits = logits.at[:, EOS].add(bias)
 

@@ -78,8 +78,10 @@ class UnifiedIOModel:
             raise ValueError(f"text_ids outside 0..{c.total_vocab - 1}")
         return text_ids.astype(np.int32), image, image_mask.astype(np.int32)
 
-    def _prefill(self, text_ids, image, image_mask):
-        """Pads to (batch, text) buckets, runs the encoder once; returns padded outputs."""
+    def prefill(self, text_ids, image, image_mask):
+        """Pads to (batch, text) buckets and runs the encoder once (plus the cross-attention
+        keys/values of every decoder layer). Returns an opaque tuple for ``decode(...,
+        prefilled=...)``; computed eagerly (blocks until ready)."""
         text_ids, image, image_mask = self._check_inputs(text_ids, image, image_mask)
         b = text_ids.shape[0]
         bp = bucket(b, self.batch_buckets, "batch size")
@@ -87,7 +89,7 @@ class UnifiedIOModel:
         args = (_pad_to(_pad_to(text_ids, lt, 1), bp, 0), _pad_to(image, bp, 0),
                 _pad_to(image_mask, bp, 0))
         _, mask, kvs = decoding.encoder_program(self.config)(self.params, *args)
-        return b, bp, mask, kvs
+        return jax.block_until_ready((b, bp, mask, kvs))
 
     # ---------------------------------------------------------------- parity API
     def encode(self, text_ids, image, image_mask) -> np.ndarray:
@@ -127,18 +129,19 @@ class UnifiedIOModel:
     # ---------------------------------------------------------------- decoding
     def decode(self, text_ids, image, image_mask, text_length: int, image_length: int,
                greedy: bool = True, early_stop: bool = False, seed: int = 0, eos_logit_bias=None,
-               text_slots: Optional[int] = None) -> dict[str, np.ndarray]:
+               text_slots: Optional[int] = None, prefilled=None) -> dict[str, np.ndarray]:
         """The general decode loop (reference layout: ``text_length`` text steps then
         ``image_length`` image steps). Returns ``tokens`` [B, text_slots + image_length] ids
         (text slots beyond text_length are 0), ``logprobs`` (same shape), ``steps`` and
-        per-step logit summaries (``stats``, with ``cols`` at ``self.record_columns``)."""
+        per-step logit summaries (``stats``, with ``cols`` at ``self.record_columns``).
+        ``prefilled`` (from ``prefill`` on the same inputs) skips the encoder."""
         if not 1 <= text_length:
             raise ValueError(f"text_length must be >= 1, got {text_length}")
         slots = text_slots or (bucket(text_length, DECODE_BUCKETS, "decode length")
                                if image_length == 0 else text_length)
         if text_length > slots:
             raise ValueError(f"text_length {text_length} exceeds text_slots {slots}")
-        b, bp, mask, kvs = self._prefill(text_ids, image, image_mask)
+        b, bp, mask, kvs = prefilled or self.prefill(text_ids, image, image_mask)
         bias = np.zeros((bp, slots), np.float32)
         if eos_logit_bias is not None:
             given = np.asarray(eos_logit_bias, np.float32)
@@ -182,7 +185,7 @@ class UnifiedIOModel:
         if options.ndim != 3 or options.shape[0] != np.shape(text_ids)[0]:
             raise ValueError(f"options must be [B, K, L], got {options.shape}")
         b, k, length = options.shape
-        _, _, mask, kvs = self._prefill(text_ids, image, image_mask)
+        _, _, mask, kvs = self.prefill(text_ids, image, image_mask)
         lp = bucket(length, OPTION_LENGTH_BUCKETS, "option length")
         flat = _pad_to(options.reshape(b * k, length).astype(np.int32), lp, 1)
         rows = np.repeat(np.arange(b, dtype=np.int32), k)
