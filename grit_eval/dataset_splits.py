@@ -2,22 +2,24 @@
 
 Each builder takes the run's ``DataSettings`` and returns an ``EvalSplit`` with
 ``is_grit=False`` named ``<dataset>/<split>``. Paths come from the settings; any path left
-None defaults to the dataset's native layout under ``data.root`` (the table below; every
+None defaults to the dataset's native layout under ``data.root`` (the list below; every
 ``conf/data/<dataset>.yaml`` repeats it in its comments):
 
-| dataset          | default split | root holds (defaults; each can be overridden)                  |
-|------------------|---------------|----------------------------------------------------------------|
-| refcoco(+/g)     | val           | ``refs(<split_by>).p``, ``instances.json``; images: COCO train2014 |
-| coco_keypoints   | val2017       | ``annotations/person_keypoints_<split>.json``, ``<split>/``    |
-| coco_captions    | val2014       | ``annotations/captions_<split>.json``, ``<split>/``            |
-| coco_karpathy    | test          | ``dataset_coco.json``, ``train2014/``, ``val2014/``            |
-| nocaps           | val           | ``nocaps_<split>_4500_captions.json``, ``<split>/``            |
-| vqav2            | val2014       | ``v2_OpenEnded_mscoco_<split>_questions.json``, ``v2_mscoco_<split>_annotations.json``, ``<split>/`` |
-| okvqa            | val2014       | ``OpenEnded_mscoco_<split>_questions.json``, ``mscoco_<split>_annotations.json``, ``<split>/`` |
-| vizwiz           | val           | ``Annotations/<split>.json``, ``<split>/``                     |
-| aokvqa           | val           | ``aokvqa_v1p0_<split>.json``, ``<split>2017/``                 |
-| nyuv2_depth/normal | test        | ``<split>.txt``, ``rgb/``, ``depth/``, ``normal/``             |
-| imagenet, places365 | val        | ``<split>/<class>/<image>`` tree, or ``annotations`` = an image/label list with ``images`` |
+* refcoco / refcoco+ / refcocog (split val): ``refs(<split_by>).p``, ``instances.json``;
+  ``data.images`` = the COCO train2014 folder;
+* coco_keypoints (val2017): ``annotations/person_keypoints_<split>.json``, ``<split>/``;
+* coco_captions (val2014): ``annotations/captions_<split>.json``, ``<split>/``;
+* coco_karpathy (test): ``dataset_coco.json``, ``train2014/``, ``val2014/``;
+* nocaps (val): ``nocaps_<split>_4500_captions.json``, ``<split>/``;
+* vqav2 (val2014): ``v2_OpenEnded_mscoco_<split>_questions.json``,
+  ``v2_mscoco_<split>_annotations.json``, ``<split>/``;
+* okvqa (val2014): ``OpenEnded_mscoco_<split>_questions.json``,
+  ``mscoco_<split>_annotations.json``, ``<split>/``;
+* vizwiz (val): ``Annotations/<split>.json``, ``<split>/``;
+* aokvqa (val): ``aokvqa_v1p0_<split>.json``, ``<split>2017/``;
+* nyuv2_depth / nyuv2_normal (test): ``<split>.txt``, ``rgb/``, ``depth/``, ``normal/``;
+* imagenet / places365 (val): a ``<split>/<class>/<image>`` tree, or ``data.annotations`` =
+  an image/label list with ``data.images`` (and ``data.classes``, the class list).
 
 A VQA annotations file at its DEFAULT path that does not exist (test-dev, test) gives a split
 without ground truth: it is predicted, not scored. An explicitly given file must exist.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+
 from grit_eval.datasets import sampling
 from grit_eval.errors import ConfigError, DataError
 from grit_eval.settings import DataSettings

@@ -17,7 +17,7 @@ Writes into the run directory:
 | classification | top-1 correct (0/1) | ``top1_accuracy`` (share) |
 | keypoint | GRIT OKS score | COCOeval ``AP`` ... ``AR_large``, ``oks_mean`` |
 | depth | per-image RMSE (m); also abs_rel, delta1..3 | mean over images of each (m / shares) |
-| normal | per-image mean angle (deg) | pooled-pixel ``mean_angle_deg``, ``median_angle_deg``, ``rmse_angle_deg``, ``within_<t>`` |
+| normal | per-image mean angle (deg) | pooled pixels: ``mean/median/rmse_angle_deg``, ``within_<t>`` |
 
 Corpus metrics (CIDEr's document frequency, keypoint AP) are computed once over the whole
 evaluated split, never averaged from batches. A sample whose prediction failed or cannot be
@@ -38,7 +38,7 @@ import numpy as np
 from grit_eval.errors import ConfigError, DataError
 from grit_eval.run.atomic import write_json_atomic, write_text_atomic
 from grit_eval.splits import EvalSplit
-from grit_eval.types import Prediction, Sample
+from grit_eval.types import Prediction
 from metrics.errors import UnscorableInput
 
 log = logging.getLogger(__name__)

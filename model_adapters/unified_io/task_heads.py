@@ -170,7 +170,8 @@ def answer_captioning(model, tokenizer, batch: Batch, prompt_set, options: dict)
             for i in range(len(batch.requests))]
 
 
-def answer_classification(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+def answer_classification(model, tokenizer, batch: Batch, prompt_set,
+                          options: dict) -> list[Answer]:
     """ImageNet / Places365: the class name with the lowest total NLL **[inferred prompt]**.
 
     The class list (1000 / 365 names) is tokenised once per distinct list; requests sharing
