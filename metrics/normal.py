@@ -6,6 +6,12 @@ search a global rotation of the prediction with the official R-RANSAC (see
 score equals the official one bit for bit in our environment (numpy 2.4 / scipy 1.17); see
 GRIT_SPEC.md section 2.8 for why the era's numpy 1.21 can differ on poor predictions.
 
+Speed (~35 ms CPU per 480x640 map instead of ~0.6 s for the official loop): every angle test
+is screened in float32 and only the few pixels the screen cannot decide are recomputed in the
+official float64 (`metrics.normal_decode`, `metrics.normal_inliers`); the official random
+streams depend only on sizes, so they are reproduced by vector arithmetic once per size and
+memoised (`metrics.numpy_streams`, `metrics.normal_ransac`).
+
 Where the official code crashes we raise `UnscorableInput` or return a documented value:
 
 | input | official | here |
@@ -16,6 +22,7 @@ Where the official code crashes we raise `UnscorableInput` or return a documente
 | valid pixels N < image height H | IndexError (pairs drawn from range(H)) | pairs drawn from range(N) (default) or UnscorableInput |
 | exactly opposite neighbouring GT normals | RuntimeWarning -> error | dot clipped to [-1, 1]: 180 deg, a sharp edge |
 | no hypothesis finds an inlier | UnboundLocalError | identity rotation |
+| a single-row image | ValueError (2 pair indices from range(1)) | UnscorableInput |
 """
 from __future__ import annotations
 
@@ -175,6 +182,10 @@ def normal_score(pred_rgb: np.ndarray, gt_rgb: np.ndarray, *,
             f"ground-truth normal map has {n_valid} valid pixels; the official metric needs "
             f"at least {subset_size}")
     height = gt.shape[0]
+    if height < 2:
+        raise UnscorableInput(
+            "normal map has a single row; the official metric draws its RANSAC pairs from "
+            "range(rows) and needs at least 2")
     if height > n_valid and height_exceeds_valid == "raise":
         raise UnscorableInput(
             f"ground-truth normal map has {n_valid} valid pixels but {height} rows; the "

@@ -220,7 +220,12 @@ def legacy_choice(population: int, size: int, repeats: int, seed: int = 0) -> np
 
     Returns:
         [repeats, size] int64.
+
+    Raises:
+        ValueError: size > population, as numpy raises.
     """
+    if size > population or size < 0:
+        raise ValueError(f"cannot choose {size} of {population} without replacement")
     state = np.random.RandomState(seed)
     base = np.arange(population, dtype=np.int64)
     buf = np.empty_like(base)

@@ -367,6 +367,13 @@ def test_malformed_maps_raise_clear_errors(bad, message):
         normal_score(good, bad)
 
 
+def test_single_row_map_is_unscorable_not_a_numpy_error():
+    row = _encode(corner_normals(1, 900))
+    assert valid_mask_from_gt(row).sum() >= 500
+    with pytest.raises(UnscorableInput, match="single row"):
+        normal_score(row, row)
+
+
 def test_sixteen_bit_png_is_rejected(tmp_path):
     path = tmp_path / "n16.png"
     Image.fromarray(np.full((30, 40), 40000, dtype=np.uint16)).save(path)

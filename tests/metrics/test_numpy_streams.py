@@ -51,6 +51,10 @@ def test_generator_choice_refuses_oversized_samples_like_numpy():
         np.random.default_rng(0).choice(10, 11, replace=False)
     with pytest.raises(ValueError, match="cannot choose 11 of 10"):
         generator_choice(10, 11, 1)
+    with pytest.raises(ValueError):
+        np.random.RandomState(0).choice(1, 2, replace=False)
+    with pytest.raises(ValueError, match="cannot choose 2 of 1"):
+        legacy_choice(1, 2, 3)
 
 
 @pytest.mark.parametrize("population", [2, 3, 480, 900, 1000])
