@@ -70,7 +70,8 @@ def unit_planar32(rgb: np.ndarray) -> np.ndarray:
     np.multiply(out[2], out[2], out=tmp)
     length += tmp
     np.sqrt(length, out=length)
-    out /= length
+    for c in range(3):  # per channel: a broadcast [3, ...] / [...] division is ~5x slower
+        out[c] /= length
     return out
 
 
