@@ -31,6 +31,11 @@ TOPP_FILTER_VALUE = -1e7  # the reference's NEG_INF for top-p filtered logits
 _TRACES: collections.Counter = collections.Counter()
 
 
+def note_trace(program: str) -> None:
+    """Called from inside a jitted function body: runs once per trace (jit cache miss)."""
+    _TRACES[program] += 1
+
+
 def trace_count() -> int:
     """Total number of programs traced (compiled) by this module so far."""
     return sum(_TRACES.values())
@@ -41,7 +46,7 @@ def encoder_program(config: UnifiedIOConfig):
     """jit(params, text_ids [B, Lt], image, image_mask) -> (hidden, mask, cross K/V per layer)."""
 
     def run(params, text_ids, image, image_mask):
-        _TRACES["encoder"] += 1
+        note_trace("encoder")
         hidden, mask, _ = encoder.encode(params, config, text_ids, image, image_mask)
         return hidden, mask, decoder.cross_kv(params, config, hidden)
 
@@ -117,7 +122,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
 
     def run(params, encoder_mask, kvs, text_length, greedy, early_stop, rng, eos_bias,
             row_valid, columns):
-        _TRACES["decode"] += 1
+        note_trace("decode")
         batch = encoder_mask.shape[0]
         n_steps = text_length + image_length
         table = decoder.self_bias_table(params, config, text_slots, image_length)
@@ -208,7 +213,7 @@ def option_scoring_program(config: UnifiedIOConfig):
     """
 
     def run(params, encoder_mask, kvs, rows, options):
-        _TRACES["options"] += 1
+        note_trace("options")
         n, length = options.shape
         inputs = jnp.concatenate([jnp.zeros((n, 1), options.dtype), options], 1)
         mask = jnp.concatenate([jnp.ones((n, 1), jnp.int32), (options > 0).astype(jnp.int32)], 1)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from model_adapters.unified_io import decoder, encoder, vqgan
 from model_adapters.unified_io.config import UnifiedIOConfig
-from model_adapters.unified_io.decoding import _TRACES
+from model_adapters.unified_io.decoding import note_trace
 
 EOS = 1
 
@@ -19,7 +19,7 @@ def encode_program(config: UnifiedIOConfig):
     """jit(params, text_ids, image, image_mask) -> (hidden [B, Lt+576, D], mask [B, Lt+576])."""
 
     def run(params, text_ids, image, image_mask):
-        _TRACES["tf_encode"] += 1
+        note_trace("tf_encode")
         hidden, mask, _ = encoder.encode(params, config, text_ids, image, image_mask)
         return hidden, mask
 
@@ -36,7 +36,7 @@ def text_logits_program(config: UnifiedIOConfig):
     (target 0), which attend uniformly to every key, that one included."""
 
     def run(params, text_ids, image, image_mask, dec_inputs, dec_targets):
-        _TRACES["tf_text"] += 1
+        note_trace("tf_text")
         enc_cap, dec_cap = {}, {}
         hidden, mask, pe = encoder.encode(params, config, text_ids, image, image_mask, enc_cap)
         b = text_ids.shape[0]
@@ -59,7 +59,7 @@ def image_logits_program(config: UnifiedIOConfig):
     image logits [B, I, V]); every decoder position has mask 1, as the reference."""
 
     def run(params, text_ids, image, image_mask, image_inputs):
-        _TRACES["tf_image"] += 1
+        note_trace("tf_image")
         hidden, mask, _ = encoder.encode(params, config, text_ids, image, image_mask)
         b, i = image_inputs.shape
         return decoder.decode_full(
@@ -74,7 +74,7 @@ def vq_decode_program(config: UnifiedIOConfig):
     """jit(params, codes [B, 256]) -> raw VQ-GAN output [B, 256, 256, 3]."""
 
     def run(params, codes):
-        _TRACES["vq_decode"] += 1
+        note_trace("vq_decode")
         return vqgan.decode_codes(params, config.vqgan, codes)
 
     return jax.jit(run)
@@ -85,7 +85,7 @@ def vq_encode_program(config: UnifiedIOConfig):
     """jit(params, images [B, 256, 256, 3] in [-1, 1]) -> (codes [B, 256], quant_conv z)."""
 
     def run(params, images):
-        _TRACES["vq_encode"] += 1
+        note_trace("vq_encode")
         z = vqgan.encode_prequant(params, config.vqgan, images)
         return vqgan.nearest_codes(params, z), z
 
