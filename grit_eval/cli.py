@@ -12,6 +12,7 @@ from pathlib import Path
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from grit_eval.errors import GritEvalError
@@ -31,6 +32,8 @@ def _app(cfg: DictConfig) -> float | None:
         outcome = run_evaluation(settings, run_dir)
     except GritEvalError as exc:
         print(f"grit-eval: error: {exc}", file=sys.stderr)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # Hydra records this job as FAILED and the sweep goes on
         sys.exit(2)
     print(f"\nrun directory: {outcome.run_dir}")
     if outcome.errors:

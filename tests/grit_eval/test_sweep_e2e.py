@@ -30,9 +30,7 @@ def cache(tmp_path_factory) -> Path:
 
 
 def prompts_override(name: str) -> str:
-    # `prompts=` works once conf/config.yaml lists the group in its defaults; until then `+`.
-    listed = re.search(r"^\s*-\s*(optional\s+)?prompts\s*:", (REPO / "conf/config.yaml").read_text(), re.M)
-    return f"{'' if listed else '+'}prompts={name}"
+    return f"prompts={name}"
 
 
 def sweep(cache: Path, sweep_dir: Path, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
