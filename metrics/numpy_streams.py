@@ -112,44 +112,49 @@ def lemire_rounds(seed: int, highs: np.ndarray, repeats: int, keep: slice) -> np
         cuts = np.asarray(skipped)
         words = np.concatenate(np.split(words, np.ravel(np.column_stack([cuts, cuts + 1])))[::2])
     kept = words.reshape(repeats, n_per)[:, keep]
-    return (kept.astype(np.uint64) * excl[keep].astype(np.uint64)) >> np.uint64(32)
+    product = np.multiply(kept, excl[keep].astype(np.uint64), dtype=np.uint64)  # casts inline
+    product >>= np.uint64(32)
+    return product
 
 
-def _floyd_collisions(vals: np.ndarray, first_j: int) -> tuple[np.ndarray, np.ndarray]:
+def _floyd_collisions(vals: np.ndarray, first_j: int) -> np.ndarray:
     """Where Floyd's algorithm inserts j instead of the drawn value, for each row.
 
     Row-wise, draw t (value `vals[t]` in [0, j_t], j_t = first_j + t) collides when it is
     already in the set: when it equals an earlier draw (that draw, or the j that replaced
     it, put it there), or when it equals an earlier j_s that was inserted on a collision.
+    Collisions are rare (~size^2 / 2N per row), so they are kept as a sparse index list.
 
     Args:
         vals: [R, S] int64 raw draws.
         first_j: j of the first draw (population - size).
 
     Returns:
-        (rows, columns) of the collisions, int64.
+        Sorted flat indices (row * S + t) of the collisions, int64.
     """
-    n_rows, size = vals.shape
-    coll = np.zeros(vals.shape, dtype=bool)
-    ordered = np.sort(vals, axis=1)
+    size = vals.shape[1]
+    narrow = first_j + size <= np.iinfo(np.int32).max
+    ordered = np.sort(vals.astype(np.int32) if narrow else vals, axis=1)  # int32: ~2x faster
     # (flatnonzero + divmod: np.nonzero on a 2-D array is ~10x slower)
     dup_rows, dup_cols = np.divmod(np.flatnonzero(ordered[:, 1:] == ordered[:, :-1]), size - 1)
+    coll = np.empty(0, dtype=np.int64)
     if dup_rows.size:
-        # Few repeated values (~size^2 / 2N per row): find their positions directly.
+        # Find the positions of the few repeated values directly.
         hit = vals[dup_rows] == ordered[dup_rows, dup_cols][:, None]  # [D, S]
         hit[np.arange(dup_rows.size), np.argmax(hit, axis=1)] = False  # first one is inserted
         rows, cols = np.divmod(np.flatnonzero(hit), size)
-        coll[dup_rows[rows], cols] = True
-    c_rows, c_cols = np.divmod(np.flatnonzero(vals >= first_j), size)
-    s = vals[c_rows, c_cols] - first_j  # the earlier j_s this draw could equal
-    keep = s < c_cols
-    c_rows, c_cols, s = c_rows[keep], c_cols[keep], s[keep]
-    while c_rows.size:  # j-collisions chain only through earlier draws: a short fixpoint
-        new = coll[c_rows, s] & ~coll[c_rows, c_cols]
+        coll = np.unique(dup_rows[rows] * size + cols)
+    cand = np.flatnonzero(vals >= first_j)
+    s = vals.reshape(-1)[cand] - first_j  # the earlier j_s this draw could equal
+    cand_rows, cand_cols = np.divmod(cand, size)
+    keep = s < cand_cols
+    cand, earlier = cand[keep], (cand_rows * size + s)[keep]
+    while cand.size:  # j-collisions chain only through earlier draws: a short fixpoint
+        new = np.isin(earlier, coll) & ~np.isin(cand, coll)
         if not new.any():
             break
-        coll[c_rows[new], c_cols[new]] = True
-    return np.divmod(np.flatnonzero(coll), size)
+        coll = np.union1d(coll, cand[new])
+    return coll
 
 
 def _lockstep_shuffle(rows: np.ndarray, swaps: np.ndarray) -> None:
@@ -200,11 +205,14 @@ def generator_choice(population: int, size: int, repeats: int, seed: int = 0, *,
     n_floyd = size - (first_j == 0)  # a bound of 0 (j = 0) returns 0 without reading a word
     highs = np.concatenate([np.arange(population - n_floyd, population, dtype=np.uint64),
                             np.arange(size - 1, 0, -1, dtype=np.uint64)])
-    vals = np.zeros((repeats, size), dtype=np.int64)
-    vals[:, size - n_floyd:] = lemire_rounds(seed, highs, repeats, slice(0, n_floyd))
-    rows, cols = _floyd_collisions(vals, first_j)
-    vals[rows, cols] = first_j + cols  # Floyd inserts j itself on a collision
-    out = vals
+    drawn = lemire_rounds(seed, highs, repeats, slice(0, n_floyd)).view(np.int64)
+    if n_floyd == size:
+        out = drawn
+    else:
+        out = np.zeros((repeats, size), dtype=np.int64)
+        out[:, size - n_floyd:] = drawn
+    coll = _floyd_collisions(out, first_j)
+    out.reshape(-1)[coll] = first_j + coll % size  # Floyd inserts j itself on a collision
     if ordered:
         swaps = lemire_rounds(seed, highs, repeats, slice(n_floyd, None)).astype(np.int64)
         _lockstep_shuffle(out, swaps)

@@ -25,7 +25,7 @@ def numpy_generator_choice(population, size, repeats, seed):
     (2**20, 500, 100, 0), (288339, 500, 500, 0), (307200, 500, 60, 4),
     # Bounds just above 2^31: Lemire rejects about every other word, so the retry path and
     # the realignment of every later draw are exercised many times.
-    (2**31 + 300, 500, 12, 0), (2**31 + 300, 500, 12, 9),
+    (2**31 + 300, 500, 12, 0), (2**31 + 300, 500, 12, 9), (2**30 + 300, 500, 12, 3),
     (2**32 - 5, 500, 10, 0),
     (2**32 + 5, 4, 5, 0),  # beyond 32-bit bounds: delegated to numpy
     (7, 7, 30, 0), (10, 3, 50, 5), (3000, 2, 50, 4), (1, 1, 3, 0),
