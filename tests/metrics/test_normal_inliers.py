@@ -32,16 +32,21 @@ def test_blas_rows_are_independent_of_the_block_they_are_computed_in():
 
 def test_float32_screen_error_is_within_its_proven_bound():
     rng = np.random.default_rng(12)
-    colours = rng.integers(0, 256, (2, 200_000, 3), dtype=np.uint8)
-    rots = Rotation.random(200_000, random_state=4).as_matrix()
-    u32, v32 = unit_planar32(colours[0]), unit_planar32(colours[1])  # [3, K]
-    dot32 = _rotated_dot32(rots.astype(np.float32), u32.T[:, :, None], v32.T[:, :, None])[:, 0]
-    u, v = official_unit_rows(colours[0]), official_unit_rows(colours[1])
-    exact = np.einsum("kij,kj,ki->k", rots, u, v)
+    colours = rng.integers(0, 256, (2, 400, 500, 3), dtype=np.uint8)
+    rots = Rotation.random(400, random_state=4).as_matrix()
+    u32, v32 = unit_planar32(colours[0]), unit_planar32(colours[1])  # [3, 400, 500]
+    # The subset path: one [3, 3] x [3, 500] sgemm per rotation.
+    dot32 = _rotated_dot32(rots.astype(np.float32), u32.transpose(1, 0, 2),
+                           v32.transpose(1, 0, 2))
+    u = official_unit_rows(colours[0].reshape(-1, 3)).reshape(400, 500, 3)
+    v = official_unit_rows(colours[1].reshape(-1, 3)).reshape(400, 500, 3)
+    exact = np.einsum("kij,ksj,ksi->ks", rots, u, v)
     bound = 14 * 2.0**-24  # normal_decode's analysis
     assert np.abs(dot32 - exact).max() <= bound < SCREEN_BAND / 4
-    one = _rotated_dot32_one(rots[0].astype(np.float32), u32, v32)  # the final-count path
-    assert np.abs(one - np.einsum("ij,kj,ki->k", rots[0], u, v)).max() <= bound
+    # The final-count path: one rotation, written out per channel.
+    one = _rotated_dot32_one(rots[0].astype(np.float32), u32.reshape(3, -1), v32.reshape(3, -1))
+    exact_one = np.einsum("ij,kj,ki->k", rots[0], u.reshape(-1, 3), v.reshape(-1, 3))
+    assert np.abs(one - exact_one).max() <= bound
 
 
 def _colour_pairs_near_angle(degrees, n, seed):
