@@ -89,13 +89,18 @@ def _rotated_dot32(rot32: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarra
 def _rotated_dot32_one(rot32: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """(R u) . v in float32 for one rotation: rot32 [3, 3], u and v [3, P] -> [P].
 
-    Written out per channel: a [3, 3] x [3, P] sgemm is slower here (BLAS threads).
+    Written out per channel: a [3, 3] x [3, P] sgemm is slower here (BLAS threads). The
+    identity (iteration 0, often the winner for good predictions) rotates nothing.
     """
+    identity = np.array_equal(rot32, np.eye(3))
     for i in range(3):
-        r_i = rot32[i, 0] * u[0]
-        r_i += rot32[i, 1] * u[1]
-        r_i += rot32[i, 2] * u[2]
-        r_i *= v[i]
+        if identity:
+            r_i = u[i] * v[i]
+        else:
+            r_i = rot32[i, 0] * u[0]
+            r_i += rot32[i, 1] * u[1]
+            r_i += rot32[i, 2] * u[2]
+            r_i *= v[i]
         if i == 0:
             dot = r_i
         else:

@@ -47,6 +47,9 @@ def test_float32_screen_error_is_within_its_proven_bound():
     one = _rotated_dot32_one(rots[0].astype(np.float32), u32.reshape(3, -1), v32.reshape(3, -1))
     exact_one = np.einsum("ij,kj,ki->k", rots[0], u.reshape(-1, 3), v.reshape(-1, 3))
     assert np.abs(one - exact_one).max() <= bound
+    plain = _rotated_dot32_one(np.eye(3, dtype=np.float32), u32.reshape(3, -1),
+                               v32.reshape(3, -1))
+    assert np.abs(plain - (u * v).sum(-1).reshape(-1)).max() <= bound
 
 
 def _colour_pairs_near_angle(degrees, n, seed):
