@@ -22,12 +22,15 @@ def test_blas_rows_are_independent_of_the_block_they_are_computed_in():
     rng = np.random.default_rng(11)
     r_hat = Rotation.random(random_state=3)
     rot = nr.quat_to_matrix(r_hat.as_quat()[None])[0]  # the matrix scipy's apply uses
-    vecs = rng.normal(size=(5000, 3))
+    # 300k rows: the size of the official final count, where BLAS may split rows over threads.
+    vecs = rng.normal(size=(300_000, 3))
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     full = r_hat.apply(vecs)
-    for m in (2, 3, 5, 17, 500):
-        idx = rng.choice(5000, m, replace=False)
+    for m in (2, 3, 5, 17, 500, 4099):
+        idx = rng.choice(300_000, m, replace=False)
         assert np.array_equal(nr.rotate(rot[None], vecs[idx][None])[0], full[idx]), m
+    blocks = nr.rotate(np.stack([rot] * 3), vecs[:1500].reshape(3, 500, 3))  # batched, too
+    assert np.array_equal(blocks.reshape(-1, 3), full[:1500])
 
 
 def test_float32_screen_error_is_within_its_proven_bound():
