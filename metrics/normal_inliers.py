@@ -120,11 +120,12 @@ def _exact_flags(rotations: np.ndarray, pixel_ids: np.ndarray, pred_colours: np.
     Returns:
         [G, M] bool.
     """
-    if pixel_ids.shape[1] == 1:  # one row would take BLAS's gemv path: pad to a gemm block
+    width = pixel_ids.shape[1]
+    if width == 1:  # one row would take BLAS's gemv path: pad to a gemm block
         pixel_ids = np.concatenate([pixel_ids, pixel_ids], axis=1)
     u = official_unit_rows(pred_colours[pixel_ids.reshape(-1)]).reshape(pixel_ids.shape + (3,))
     v = official_unit_rows(gt_colours[pixel_ids.reshape(-1)]).reshape(pixel_ids.shape + (3,))
-    return below_angle(official_dot(rotate(rotations, u), v), degrees)[:, :pixel_ids.shape[1]]
+    return below_angle(official_dot(rotate(rotations, u), v), degrees)[:, :width]
 
 
 def subset_inlier_counts(rotations: np.ndarray, pixel_ids: np.ndarray, pred32: np.ndarray,

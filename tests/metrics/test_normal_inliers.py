@@ -91,11 +91,21 @@ def test_screened_counts_equal_official_counts_at_the_threshold(monkeypatch):
     expected = int(nr.count_below_angle(u[mask], v[mask]))
     assert normal_inliers.mask_inlier_count(np.eye(3), mask, p32, g32, pred, gt) == expected
     assert len(blocks) == 2 and 0 < expected < mask.sum()
-    one = np.zeros(1000, dtype=bool)
-    one[[0, *range(700, 1000)]] = True  # a single undecided pixel: padded to a gemm block
-    expected = int(nr.count_below_angle(u[one], v[one]))
-    assert normal_inliers.mask_inlier_count(np.eye(3), one, p32, g32, pred, gt) == expected
-    assert blocks[-1] == (1, 1)
+    # A single undecided pixel (padded to a gemm block), once an inlier and once not, both
+    # alone in the mask and as the only undecided pixel of a subset.
+    inside = nr.count_below_angle(u[:8, None], v[:8, None]).astype(bool)
+    assert inside.any() and not inside.all()
+    for pixel in (int(np.argmax(inside)), int(np.argmin(inside))):
+        one = np.zeros(1000, dtype=bool)
+        one[[pixel, *range(700, 1000)]] = True
+        expected = int(nr.count_below_angle(u[one], v[one]))
+        assert normal_inliers.mask_inlier_count(np.eye(3), one, p32, g32, pred, gt) == expected
+        assert blocks[-1] == (1, 1)
+        sub = np.r_[pixel, np.arange(701, 1000)][None]
+        expected = int(nr.count_below_angle(u[sub[0]], v[sub[0]]))
+        assert list(normal_inliers.subset_inlier_counts(np.eye(3)[None], sub, p32, g32, pred,
+                                                        gt)) == [expected]
+        assert blocks[-1] == (1, 1)
 
 
 def test_sharp_edge_screen_matches_official_near_40_degrees():
