@@ -6,7 +6,7 @@ search a global rotation of the prediction with the official R-RANSAC (see
 score equals the official one bit for bit in our environment (numpy 2.4 / scipy 1.17); see
 GRIT_SPEC.md section 2.8 for why the era's numpy 1.21 can differ on poor predictions.
 
-Speed (~35 ms CPU per 480x640 map instead of ~0.6 s for the official loop): every angle test
+Speed (~30 ms CPU per 480x640 map instead of ~0.6 s for the official loop): every angle test
 is screened in float32 and only the few pixels the screen cannot decide are recomputed in the
 official float64 (`metrics.normal_decode`, `metrics.normal_inliers`); the official random
 streams depend only on sizes, so they are reproduced by vector arithmetic once per size and
