@@ -420,3 +420,21 @@ def test_stream_caches_are_bounded_and_read_only():
         nr.draw_pair_indices(50, 3)[0, 0] = 1
     unordered = nr.draw_subsets(3000, 4, ordered=False)
     assert np.array_equal(np.sort(unordered, axis=1), np.sort(subsets, axis=1))
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), block=st.integers(4, 9), noise=st.integers(0, 60))
+def test_property_equals_official_loop_on_random_maps(seed, block, noise):
+    # Blocky GT (sharp edges between blocks) and a noisy prediction: exercises the float32
+    # screens near both thresholds, and different valid-pixel counts N each time.
+    rng = np.random.default_rng(seed)
+    gt = rng.integers(0, 256, (36 // block + 1, 48 // block + 1, 3), dtype=np.uint8)
+    gt = gt.repeat(block, 0).repeat(block, 1)[:36, :48]
+    pred = np.clip(gt + rng.integers(-noise, noise + 1, gt.shape), 0, 255).astype(np.uint8)
+    if valid_mask_from_gt(gt).sum() < 500:
+        return
+    state = np.random.get_state()
+    try:
+        assert normal_score(pred, gt) == official_sn_metric(pred, gt)
+    finally:
+        np.random.set_state(state)
