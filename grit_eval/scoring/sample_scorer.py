@@ -6,7 +6,6 @@ it the fields the official code feeds it, and loads normal-map PNGs. It is share
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -15,27 +14,20 @@ import numpy as np
 from grit_eval.errors import DataError, SubmissionError
 from grit_eval.types import Sample
 
-# Task -> "module:function" of its per-sample metric (imported on first use).
-METRIC_FUNCTIONS: Mapping[str, str] = {
-    "categorization": "metrics.categorization:categorization_score",
-    "localization": "metrics.localization:localization_score",
-    "vqa": "metrics.vqa:grit_vqa_score",
-    "refexp": "metrics.refexp:refexp_score",
-    "segmentation": "metrics.segmentation:segmentation_score",
-    "keypoint": "metrics.keypoint:keypoint_score",
-    "normal": "metrics.normal:normal_score",
-}
 # The official evaluator treats a segmentation query as "stuff" when the GT query holds this.
 STUFF_MARKER = "(Stuff)"
 NORMAL_MODES = ("RGB", "RGBA")
 
 
 def metric_function(task: str) -> Callable[..., float]:
-    """The per-sample metric of ``task`` (a GRIT task name)."""
-    if task not in METRIC_FUNCTIONS:
-        raise DataError(f"no GRIT metric for task {task!r}")
-    module, name = METRIC_FUNCTIONS[task].split(":")
-    return getattr(importlib.import_module(module), name)
+    """The per-sample metric of ``task`` (a GRIT task name), from the registry table."""
+    from grit_eval.errors import ConfigError
+    from grit_eval.registry import resolve
+
+    try:
+        return resolve("metric", task)
+    except ConfigError:
+        raise DataError(f"no GRIT metric for task {task!r}") from None
 
 
 def load_normal_png(path: Path, expected_hw: tuple[int, int] | None = None, *, what: str = "normal map") -> np.ndarray:
