@@ -54,10 +54,9 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
     """
     from grit_eval.data.grit_reader import read_ground_truth, read_lemma2groups
     from grit_eval.errors import DataError, SubmissionError
-    from grit_eval.scoring.sample_scorer import sample_outcome, score_sample
+    from grit_eval.scoring.sample_scorer import sample_outcome, score_samples
     from grit_eval.scoring.submission_reader import open_submission, read_predictions
     from grit_eval.types import GRIT_TASKS
-    from metrics.errors import UnscorableInput
     from results.leaderboard import leaderboard_metrics
     from results.records import records_frame
 
@@ -81,17 +80,20 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
                 continue
             predictions = read_predictions(sub, task)
             pred_name = sub.name(sub.task_file(task))
+            pairs = []
             for sample in samples:
                 pred = predictions.get(sample.target["example_id"])
                 if pred is None:
                     raise SubmissionError(f"{pred_name}: {sample.target['example_id']}: "
                                           "no prediction for this ground-truth sample")
-                try:
-                    score = score_sample(sample, pred, gt_normals_dir=normals_dir,
-                                         pred_normals_dir=sub.normals_dir)
-                except UnscorableInput as err:
-                    raise SubmissionError(f"{pred_name}: {sample.example_id}: {err}") from None
-                outcomes.append(sample_outcome(sample, score, pred["confidence"]))
+                pairs.append((sample, pred))
+            results = score_samples(pairs, gt_normals_dir=normals_dir, pred_normals_dir=sub.normals_dir)
+            for (sample, pred), (status, value) in zip(pairs, results):
+                if status == "unscorable":
+                    raise SubmissionError(f"{pred_name}: {sample.example_id}: {value}")
+                if status != "ok":
+                    raise (DataError if status == "DataError" else SubmissionError)(value)
+                outcomes.append(sample_outcome(sample, value, pred["confidence"]))
         params = sub.params_in_millions
     records = records_frame(outcomes, lemma2groups)
     return leaderboard_metrics(records, params, missing), records

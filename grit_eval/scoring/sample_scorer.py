@@ -6,13 +6,17 @@ it the fields the official code feeds it, and loads normal-map PNGs. It is share
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from grit_eval.errors import DataError, SubmissionError
 from grit_eval.types import Sample
+from metrics.errors import UnscorableInput
 
 # The official evaluator treats a segmentation query as "stuff" when the GT query holds this.
 STUFF_MARKER = "(Stuff)"
@@ -147,3 +151,35 @@ def sample_outcome(sample: Sample, score: float, confidence: float) -> dict[str,
         "is_distorted": sample.meta.is_distorted,
         "lemmas": sample.meta.lemmas,
     }
+
+
+# Normal maps cost ~40 ms each (PNG decoding + R-RANSAC); larger sets are scored in parallel
+# processes. Each sample's score is a pure function of its files, so results do not change.
+PARALLEL_MIN_SAMPLES = 200
+
+
+def _score_job(job: tuple) -> tuple[str, Any]:
+    sample, prediction, gt_dir, pred_dir = job
+    try:
+        return "ok", score_sample(sample, prediction, gt_normals_dir=gt_dir, pred_normals_dir=pred_dir)
+    except UnscorableInput as err:
+        return "unscorable", str(err)
+    except (DataError, SubmissionError) as err:
+        return type(err).__name__, str(err)
+
+
+def score_samples(pairs: Sequence[tuple[Sample, Mapping[str, Any]]], *, gt_normals_dir: Path | None,
+                  pred_normals_dir: Path | None, workers: int | None = None) -> list[tuple[str, Any]]:
+    """``_score_job`` results (status, score or message) for many samples, in order.
+
+    Uses up to ``workers`` processes (default: the CPU count) when there are at least
+    ``PARALLEL_MIN_SAMPLES`` samples; otherwise scores in this process.
+    """
+    jobs = [(s, p, gt_normals_dir, pred_normals_dir) for s, p in pairs]
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(jobs) < PARALLEL_MIN_SAMPLES:
+        return [_score_job(job) for job in jobs]
+    # spawn, not fork: the parent may hold BLAS/JAX threads that a forked child would inherit locked.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_score_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
