@@ -42,6 +42,13 @@ def _load_rgb(path: str) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def _check_options(options: dict) -> None:
+    unknown = set(options) - set(DEFAULT_OPTIONS)
+    if unknown:
+        raise ConfigError(f"unknown model.options for unified_io: {sorted(unknown)}; "
+                          f"known: {sorted(DEFAULT_OPTIONS)}")
+
+
 class UnifiedIOAdapter:
     name = "unified_io"
     # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).
@@ -49,10 +56,7 @@ class UnifiedIOAdapter:
 
     def __init__(self, model: Any, tokenizer: Any, prompt_set: PromptSet, options: dict):
         self.model, self.tokenizer, self.prompt_set = model, tokenizer, prompt_set
-        unknown = set(options) - set(DEFAULT_OPTIONS)
-        if unknown:
-            raise ConfigError(f"unknown model.options for unified_io: {sorted(unknown)}; "
-                              f"known: {sorted(DEFAULT_OPTIONS)}")
+        _check_options(options)
         self.options = {**DEFAULT_OPTIONS, **options}
 
     @classmethod
@@ -79,14 +83,23 @@ class UnifiedIOAdapter:
                         "scores are meaningless (plumbing and speed checks only)")
         elif not Path(tokenizer_path).expanduser().is_file():
             raise ConfigError(f"{tokenizer_path}: model.tokenizer file not found")
+        # Every setting is checked before the weights load (minutes for xl, and the jax import).
+        try:
+            tokenizer = UnifiedIOTokenizer(Path(tokenizer_path).expanduser())
+        except ValueError as exc:
+            raise ConfigError(f"model.tokenizer: {exc}") from None
+        try:
+            prompt_set = PromptSet().with_templates("custom" if settings.prompts else "default",
+                                                    dict(settings.prompts))
+        except ValueError as exc:
+            raise ConfigError(f"model.prompts: {exc}") from None
+        options = {"seed": settings.seed, **dict(settings.options)}
+        _check_options(options)
         from model_adapters.unified_io.model import load_model
 
         model = load_model(str(Path(checkpoint).expanduser()) if checkpoint != "random" else "random",
                            size, dtype=settings.dtype, seed=settings.seed)
-        prompt_set = PromptSet().with_templates("custom" if settings.prompts else "default",
-                                                dict(settings.prompts))
-        options = {"seed": settings.seed, **dict(settings.options)}
-        return cls(model, UnifiedIOTokenizer(Path(tokenizer_path).expanduser()), prompt_set, options)
+        return cls(model, tokenizer, prompt_set, options)
 
     def num_parameters(self) -> int | None:
         return self.model.num_parameters()
@@ -106,6 +119,9 @@ class UnifiedIOAdapter:
     def _run(self, requests: Sequence[Request]) -> list[Prediction]:
         head = TASK_HEADS[requests[0].task]
         answers = head(self.model, self.tokenizer, self._batch(requests), self.prompt_set, self.options)
+        if len(answers) != len(requests):  # zip below would silently drop or shift answers
+            raise RuntimeError(f"{requests[0].task} head gave {len(answers)} answers for "
+                               f"{len(requests)} requests")
         return [Prediction(r.example_id, r.task, output, conf, None, artifacts)
                 for r, (output, conf, artifacts) in zip(requests, answers)]
 
