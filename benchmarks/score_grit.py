@@ -153,37 +153,53 @@ def official_loop_aggregation(records) -> float:
     return time.perf_counter() - t0
 
 
-def run(per_task: int, normal_per_task: int) -> None:
+def score_timed(root: Path, zip_path: Path):
+    """Score the set through ``grit-eval-score``; (total s, per-task s, per-task counts)."""
+    spent, counts = defaultdict(float), defaultdict(int)
+    original = sample_scorer.score_samples
+
+    def timed(pairs, **kwargs):  # per task: the scorer calls this once per task file
+        start = time.perf_counter()
+        try:
+            return original(pairs, **kwargs)
+        finally:
+            if pairs:
+                spent[pairs[0][0].task] += time.perf_counter() - start
+                counts[pairs[0][0].task] += len(pairs)
+
+    sample_scorer.score_samples = timed
+    try:
+        t0 = time.perf_counter()
+        status = main(["--pred_zip", str(zip_path), "--grit_samples_dir", str(root / "gt"),
+                       "--lemma2groups", str(root / "lemma2groups.json"), "--subset", SUBSET,
+                       "--outdir", str(root / "out")])
+        total = time.perf_counter() - t0
+    finally:
+        sample_scorer.score_samples = original
+    assert status == 0, "scoring failed"
+    return total, spent, counts
+
+
+def run(per_task: int, normal_per_task: int, sequential_baseline: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
         zip_path = build(root, per_task, normal_per_task)
         print(f"built synthetic set in {time.perf_counter() - t0:.1f} s")
-        spent, counts = defaultdict(float), defaultdict(int)
-        original = sample_scorer.score_sample
-
-        def timed(sample, prediction, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(sample, prediction, **kwargs)
-            finally:
-                spent[sample.task] += time.perf_counter() - start
-                counts[sample.task] += 1
-
-        sample_scorer.score_sample = timed
-        try:
-            t0 = time.perf_counter()
-            status = main(["--pred_zip", str(zip_path), "--grit_samples_dir", str(root / "gt"),
-                           "--lemma2groups", str(root / "lemma2groups.json"), "--subset", SUBSET,
-                           "--outdir", str(root / "out")])
-            total = time.perf_counter() - t0
-        finally:
-            sample_scorer.score_sample = original
-        assert status == 0, "scoring failed"
+        total, spent, counts = score_timed(root, zip_path)
         for task in GRIT_TASKS:
             print(f"{task:15s} {counts[task]:6d} samples {counts[task] / spent[task]:10.1f} samples/s")
         n = sum(counts.values())
         print(f"{'total':15s} {n:6d} samples {n / total:10.1f} samples/s  ({total:.1f} s end to end)")
+        if sequential_baseline:
+            sample_scorer.PARALLEL_MIN_SAMPLES, saved = 10**9, sample_scorer.PARALLEL_MIN_SAMPLES
+            try:
+                total_seq, spent_seq, _ = score_timed(root, zip_path)
+            finally:
+                sample_scorer.PARALLEL_MIN_SAMPLES = saved
+            print(f"in one process: normal {spent_seq['normal']:.1f} s vs {spent['normal']:.1f} s "
+                  f"with worker processes ({spent_seq['normal'] / spent['normal']:.2f}x); "
+                  f"end to end {total_seq:.1f} s vs {total:.1f} s ({total_seq / total:.2f}x)")
         aggregation_timing(root)
 
 
@@ -207,5 +223,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-task", type=int, default=1000)
     parser.add_argument("--normal-per-task", type=int, default=1000)
+    parser.add_argument("--no-sequential-baseline", action="store_true",
+                        help="skip the second, single-process pass")
     args = parser.parse_args()
-    run(args.per_task, args.normal_per_task)
+    run(args.per_task, args.normal_per_task, not args.no_sequential_baseline)
