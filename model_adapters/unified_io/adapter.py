@@ -11,6 +11,7 @@ jax is imported only when the adapter is built (``from_settings``), never at imp
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import tempfile
 from pathlib import Path
@@ -88,6 +89,12 @@ class UnifiedIOAdapter:
             tokenizer = UnifiedIOTokenizer(Path(tokenizer_path).expanduser())
         except ValueError as exc:
             raise ConfigError(f"model.tokenizer: {exc}") from None
+        unknown_tasks = sorted(set(settings.prompts) - cls.supported_tasks)
+        if unknown_tasks:  # a typo would otherwise silently run the paper's prompt
+            hints = {t: difflib.get_close_matches(t, sorted(cls.supported_tasks), 1)
+                     for t in unknown_tasks}
+            raise ConfigError("model.prompts names unknown tasks: " + ", ".join(
+                f"{t!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for t, h in hints.items()))
         try:
             prompt_set = PromptSet().with_templates("custom" if settings.prompts else "default",
                                                     dict(settings.prompts))
@@ -117,7 +124,10 @@ class UnifiedIOAdapter:
         return Batch(list(requests), np.stack(images), np.stack(masks), sizes)
 
     def _run(self, requests: Sequence[Request]) -> list[Prediction]:
-        head = TASK_HEADS[requests[0].task]
+        head = TASK_HEADS.get(requests[0].task)
+        if head is None:
+            raise ValueError(f"task {requests[0].task!r} is not supported; one of "
+                             f"{sorted(TASK_HEADS)}")
         answers = head(self.model, self.tokenizer, self._batch(requests), self.prompt_set, self.options)
         if len(answers) != len(requests):  # zip below would silently drop or shift answers
             raise RuntimeError(f"{requests[0].task} head gave {len(answers)} answers for "
