@@ -97,7 +97,8 @@ def test_bad_requests_become_error_predictions_in_place(tmp_path, fake_uio):
                 Request("raises", "vqa", str(good), "explode?"),
                 Request("ok2", "vqa", str(good), "two?"),
                 Request("loc", "localization", str(tmp_path / "nope.jpg"), "dog"),
-                Request("ok3", "vqa", str(good), "one more?")]
+                Request("ok3", "vqa", str(good), "one more?"),
+                Request("odd", "captions", str(good))]
     preds = adapter.predict(requests)
 
     assert [p.example_id for p in preds] == [r.example_id for r in requests]
@@ -105,13 +106,14 @@ def test_bad_requests_become_error_predictions_in_place(tmp_path, fake_uio):
     assert answered == {"ok1": {"words": "one"}, "ok2": {"words": "two"},
                         "ok3": {"words": "one"}}
     failed = {p.example_id: p for p in preds if p.error is not None}
-    assert set(failed) == {"missing", "corrupt", "raises", "loc"}
+    assert set(failed) == {"missing", "corrupt", "raises", "loc", "odd"}
     for pred in failed.values():
         assert pred.output == {} and pred.confidence == 0.0 and pred.artifacts == {}
         assert pred.error.startswith("unified_io: ")
     assert "nope.jpg" in failed["missing"].error
     assert "device out of memory" in failed["raises"].error
     assert "corrupt.png" in failed["corrupt"].error
+    assert "task 'captions' is not supported" in failed["odd"].error
 
 
 def test_a_head_returning_too_few_answers_is_an_error_not_a_shift(tmp_path, fake_uio,

@@ -34,6 +34,9 @@ BAD_SETTINGS = {
     "template_without_slot": (dict(size="tiny", checkpoint="random", tokenizer="{spm}",
                                    prompts={"refexp": "Where is it?"}),
                               ["model.prompts", "refexp", "Where is it?"]),
+    "prompt_for_unknown_task": (dict(size="tiny", checkpoint="random", tokenizer="{spm}",
+                                     prompts={"refxp": 'Where is the "{{}}"?'}),
+                                ["model.prompts", "'refxp'", "did you mean 'refexp'"]),
 }
 
 _SCRIPT = """
