@@ -77,24 +77,35 @@ def answer_vqa(model, tokenizer, batch: Batch, prompt_set, options: dict) -> lis
             for i in range(len(batch.requests))]
 
 
-def answer_categorization(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
-    """Answer-option scoring over each sample's own option list (lowest total NLL wins)."""
-    texts = _prompts("categorization", batch, prompt_set)
-    out = []
+def pick_options(model, tokenizer, batch: Batch, texts: list[str], what: str) -> list[Answer]:
+    """Answer-option scoring: each request's lowest-total-NLL option, confidence softmax(-NLL).
+
+    Options are tokenised once per distinct option list, and the requests sharing a list are
+    scored in one ``score_options`` call (which chunks the option rows).
+    """
+    groups: dict[tuple[str, ...], list[int]] = {}
     for i, request in enumerate(batch.requests):
-        names = list(request.output_options or ())
-        if not names:
-            raise ValueError("categorization request without output options")
+        if not request.output_options:
+            raise ValueError(f"{what} request without output options")
+        groups.setdefault(tuple(request.output_options), []).append(i)
+    out: list[Answer | None] = [None] * len(batch.requests)
+    for names, rows in groups.items():
         encoded = [tokenizer.encode(name) for name in names]
-        width = max(len(e) for e in encoded)
-        grid = np.zeros((1, len(names), width), np.int32)
+        grid = np.zeros((len(rows), len(names), max(len(e) for e in encoded)), np.int32)
         for k, e in enumerate(encoded):
-            grid[0, k, :len(e)] = e
-        ids = tokenizer.encode_batch([texts[i]])
-        nll = model.score_options(ids, batch.images[i:i + 1], batch.masks[i:i + 1], grid)[0]
+            grid[:, k, :len(e)] = e
+        ids = tokenizer.encode_batch([texts[i] for i in rows])
+        nll = model.score_options(ids, batch.images[rows], batch.masks[rows], grid)
         best, conf = postprocess.option_confidence(nll)
-        out.append(({"words": names[best]}, float(conf), {}))
+        for j, i in enumerate(rows):
+            out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {})
     return out
+
+
+def answer_categorization(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
+    """GRIT categorization: option scoring over each sample's own option list."""
+    return pick_options(model, tokenizer, batch, _prompts("categorization", batch, prompt_set),
+                        "categorization")
 
 
 def _images(model, tokenizer, batch: Batch, texts: list[str], options: dict):
@@ -178,23 +189,7 @@ def answer_classification(model, tokenizer, batch: Batch, prompt_set,
     it are scored in one call (the model chunks the options as the reference does, by 800).
     """
     texts = _fixed_prompts("classification", "tagging", batch, prompt_set)
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, request in enumerate(batch.requests):
-        if not request.output_options:
-            raise ValueError("classification request without a class list")
-        groups.setdefault(tuple(request.output_options), []).append(i)
-    out: list[Answer | None] = [None] * len(batch.requests)
-    for names, rows in groups.items():
-        encoded = [tokenizer.encode(name) for name in names]
-        grid = np.zeros((len(rows), len(names), max(len(e) for e in encoded)), np.int32)
-        for k, e in enumerate(encoded):
-            grid[:, k, :len(e)] = e
-        ids = tokenizer.encode_batch([texts[i] for i in rows])
-        nll = model.score_options(ids, batch.images[rows], batch.masks[rows], grid)
-        best, conf = postprocess.option_confidence(nll)
-        for j, i in enumerate(rows):
-            out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {})
-    return out
+    return pick_options(model, tokenizer, batch, texts, "classification")
 
 
 def answer_depth(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
