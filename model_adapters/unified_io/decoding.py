@@ -65,20 +65,23 @@ def _segment_logits(config: UnifiedIOConfig, h, table, image: bool):
     return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
 
 
-def _sort_ascending(x: jax.Array) -> jax.Array:
+def _sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
     """Sorts the last axis. Sorted values do not depend on the algorithm, so this is
     bit-identical to ``jnp.sort``; on CPU, XLA's comparator sort takes ~150 ms for 2 x 49,536
-    values and numpy ~4 ms, so the CPU backend sorts on the host."""
-    if jax.default_backend() != "cpu":
+    values and numpy ~4 ms, so the CPU backend sorts on the host -- with one device only: a
+    host callback inside the decode loop on several CPU devices deadlocks their collectives
+    (seen with 4 forced host devices on 2 cores, with or without ``shard_map``)."""
+    if jax.default_backend() != "cpu" or (data_parallel is not None and data_parallel.size > 1):
         return jnp.sort(x, axis=-1)
     return jax.pure_callback(lambda a: np.sort(np.asarray(a), axis=-1),
                              jax.ShapeDtypeStruct(x.shape, x.dtype), x)
 
 
-def top_p_filter(logits: jax.Array, top_p: float = TOP_P) -> jax.Array:
+def top_p_filter(logits: jax.Array, top_p: float = TOP_P, data_parallel=None) -> jax.Array:
     """Keeps ids whose logit >= the logit at index count(cumsum(sorted softmax) < p); the
-    rest get -1e7, as the reference's temperature sampler."""
-    sorted_desc = _sort_ascending(logits)[:, ::-1]
+    rest get -1e7, as the reference's temperature sampler. ``data_parallel``: the
+    ``sharding.DataParallel`` whose batch axis splits ``logits`` [B, V] (or None)."""
+    sorted_desc = _sort_ascending(logits, data_parallel)[:, ::-1]
     cum = jnp.cumsum(jax.nn.softmax(sorted_desc, axis=-1), axis=-1)
     cutoff_index = jnp.sum(cum < top_p, axis=-1, keepdims=True)
     cutoff = jnp.take_along_axis(sorted_desc, cutoff_index, axis=-1)
@@ -100,10 +103,17 @@ def _stats(logits, token, columns):
     }
 
 
+# Per-row entries of the decode loop state: sharded on the batch axis under data parallelism.
+_ROW_STATE = ("last", "tokens", "logprobs", "caches", "key_mask", "eos_in", "done", "stats")
+
+
 @functools.cache
-def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
+def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
+                   data_parallel=None):
     """Builds the jitted decode loop for a text cache of ``text_slots`` (a bucket >= the
-    text length) followed by ``image_length`` image steps (0 for text-only).
+    text length) followed by ``image_length`` image steps (0 for text-only). With a
+    ``sharding.DataParallel`` the per-row loop state stays sharded on its batch axis (the
+    step counter and PRNG key are replicated, so every device draws from the same stream).
 
     Arguments of the returned function: params, encoder_mask [B, S], cross K/V,
     text_length (int32 scalar, 1..text_slots), greedy (bool scalar; else top-p sampling),
@@ -119,6 +129,11 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
     masked logits: max, logsumexp, margin, token_logit, argmax [B, length], cols [B, length, C]).
     """
     length = text_slots + image_length
+
+    def pin_rows(st):
+        if data_parallel is None:
+            return st
+        return st | data_parallel.constrain({k: st[k] for k in _ROW_STATE})
 
     def run(params, encoder_mask, kvs, text_length, greedy, early_stop, rng, eos_bias,
             row_valid, columns):
@@ -143,6 +158,8 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
                       "token_logit": zeros(), "argmax": jnp.zeros((batch, length), jnp.int32),
                       "cols": jnp.zeros((batch, length, columns.shape[0]), jnp.float32)},
         }
+
+        state = pin_rows(state)
 
         def cond(st):
             return (st["step"] < n_steps) & ~(early_stop & jnp.all(st["done"]))
@@ -178,7 +195,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
 
             def pick_sampled(key):
                 k, key = jax.random.split(key)
-                filtered = top_p_filter(logits)
+                filtered = top_p_filter(logits, data_parallel=data_parallel)
                 token = jax.random.categorical(k, filtered / (1 + 1e-7)).astype(jnp.int32)
                 return token, filtered, key
 
@@ -189,12 +206,12 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int):
             def put(buf, value):
                 return lax.dynamic_update_slice_in_dim(buf, value[:, None], index, 1)
 
-            return dict(
+            return pin_rows(dict(
                 st, step=s + 1, last=token, caches=new_caches, key_mask=key_mask,
                 eos_in=eos_in, rng=rng, done=st["done"] | (is_text & (token == EOS)),
                 tokens=put(st["tokens"], token), logprobs=put(st["logprobs"], logprob),
                 stats={k: put(st["stats"][k], v)
-                       for k, v in _stats(logits, token, columns).items()})
+                       for k, v in _stats(logits, token, columns).items()}))
 
         final = lax.while_loop(cond, body, state)
         return {k: final[k] for k in ("tokens", "logprobs", "stats")} | {"steps": final["step"]}

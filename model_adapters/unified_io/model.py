@@ -8,6 +8,10 @@ The parity API (``encode``, ``text_logits``, ``image_logits``) runs at the exact
 reproducing even fully masked rows. The serving API (``generate_*``, ``score_options``) pads
 the batch to a bucket and the encoder text to 32/64/128/256 so a run compiles a handful of
 programs; padding only adds masked keys, which leaves every valid output unchanged.
+
+Data parallelism (issue 8, ``sharding.py``): ``load_model`` replicates the params over a 1-D
+mesh of the local devices and the serving API shards each padded batch over it; the batch
+buckets are multiples of the device count, and outputs are the same with 1 or N devices.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import numpy as np
 from model_adapters.unified_io import decoding, teacher_forcing
 from model_adapters.unified_io.checkpoint import load_checkpoint, random_params
 from model_adapters.unified_io.config import UnifiedIOConfig
+from model_adapters.unified_io.sharding import DataParallel
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 TEXT_BUCKETS = (32, 64, 128, 256)
@@ -47,15 +52,25 @@ class UnifiedIOModel:
     """A loaded Unified-IO v1 (transformer + VQ-GAN) with jitted, cached programs."""
 
     def __init__(self, params: dict, config: UnifiedIOConfig,
-                 batch_buckets: Sequence[int] = BATCH_BUCKETS):
+                 batch_buckets: Sequence[int] = BATCH_BUCKETS,
+                 data_parallel: Optional[DataParallel] = None):
+        """``data_parallel``: shard serving batches over its mesh (``params`` must already be
+        replicated on it, see ``load_model``); None runs on the params' device as is."""
         self.params = params
         self.config = config
-        self.batch_buckets = tuple(batch_buckets)
+        self.data_parallel = data_parallel
+        # Every padded batch must split evenly over the devices, hence multiples of N.
+        self.batch_buckets = (data_parallel.buckets(batch_buckets) if data_parallel
+                              else tuple(batch_buckets))
         # Vocabulary ids whose per-step logits ``decode`` records in ``stats["cols"]``
         # (debug/parity). One setting per model keeps one compiled program per bucket.
         self.record_columns: Sequence[int] = (0,)
 
     # ---------------------------------------------------------------- inputs
+    def _shard(self, tree):
+        """Batch-leading arrays -> sharded over the mesh (as is without data parallelism)."""
+        return self.data_parallel.put_batch(tree) if self.data_parallel else tree
+
     def _check_inputs(self, text_ids, image, image_mask):
         text_ids = np.asarray(text_ids)
         image = np.asarray(image, dtype=np.float32)
@@ -86,8 +101,8 @@ class UnifiedIOModel:
         b = text_ids.shape[0]
         bp = bucket(b, self.batch_buckets, "batch size")
         lt = bucket(max(text_ids.shape[1], 1), TEXT_BUCKETS, "text length")
-        args = (_pad_to(_pad_to(text_ids, lt, 1), bp, 0), _pad_to(image, bp, 0),
-                _pad_to(image_mask, bp, 0))
+        args = self._shard((_pad_to(_pad_to(text_ids, lt, 1), bp, 0), _pad_to(image, bp, 0),
+                            _pad_to(image_mask, bp, 0)))
         _, mask, kvs = decoding.encoder_program(self.config)(self.params, *args)
         return jax.block_until_ready((b, bp, mask, kvs))
 
@@ -147,10 +162,10 @@ class UnifiedIOModel:
             given = np.asarray(eos_logit_bias, np.float32)
             bias[:b, :min(slots, given.shape[1])] = given[:, :slots]
         columns = np.asarray(self.record_columns, np.int32)
-        program = decoding.decode_program(self.config, slots, image_length)
+        program = decoding.decode_program(self.config, slots, image_length, self.data_parallel)
+        bias, row_valid = self._shard((bias, np.arange(bp) < b))
         out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
-                      jnp.bool_(early_stop), jax.random.PRNGKey(seed), bias, np.arange(bp) < b,
-                      columns)
+                      jnp.bool_(early_stop), jax.random.PRNGKey(seed), bias, row_valid, columns)
         out = jax.tree.map(np.asarray, out)
         return jax.tree.map(lambda x: x[:b] if x.ndim else x, out)
 
@@ -190,12 +205,14 @@ class UnifiedIOModel:
         flat = _pad_to(options.reshape(b * k, length).astype(np.int32), lp, 1)
         rows = np.repeat(np.arange(b, dtype=np.int32), k)
         n = b * k
-        total = -(-n // OPTION_CHUNK) * OPTION_CHUNK
+        # Option rows are sharded too, so a chunk holds a multiple of the device count.
+        chunk = self.data_parallel.round_up(OPTION_CHUNK) if self.data_parallel else OPTION_CHUNK
+        total = -(-n // chunk) * chunk
         flat, rows = _pad_to(flat, total, 0), _pad_to(rows, total, 0)
         program = decoding.option_scoring_program(self.config)
-        scores = [np.asarray(program(self.params, mask, kvs, rows[i:i + OPTION_CHUNK],
-                                     flat[i:i + OPTION_CHUNK]))
-                  for i in range(0, total, OPTION_CHUNK)]
+        scores = [np.asarray(program(self.params, mask, kvs,
+                                     *self._shard((rows[i:i + chunk], flat[i:i + chunk]))))
+                  for i in range(0, total, chunk)]
         return np.concatenate(scores)[:n].reshape(b, k)
 
     # ---------------------------------------------------------------- VQ-GAN
@@ -207,8 +224,11 @@ class UnifiedIOModel:
             raise ValueError(f"codes must be [B, {g * g}], got {codes.shape}")
         if codes.size and (codes.min() < 0 or codes.max() >= self.config.vqgan.n_embed):
             raise ValueError(f"codes outside 0..{self.config.vqgan.n_embed - 1}")
-        return np.asarray(teacher_forcing.vq_decode_program(self.config)(self.params,
-                                                                           codes.astype(np.int32)))
+        b = codes.shape[0]
+        padded = _pad_to(codes.astype(np.int32), self.data_parallel.round_up(b), 0) \
+            if self.data_parallel else codes.astype(np.int32)
+        program = teacher_forcing.vq_decode_program(self.config)
+        return np.asarray(program(self.params, self._shard(padded)))[:b]
 
     def encode_image(self, images, return_prequant: bool = False):
         """Images in [-1, 1], [B, 256, 256, 3] -> codes [B, 256] (and the quant_conv z)."""
@@ -225,8 +245,9 @@ class UnifiedIOModel:
 
 
 def load_model(checkpoint: str | os.PathLike, config: UnifiedIOConfig | str,
-               dtype: str = "float32", seed: int = 0, **kwargs: Any) -> UnifiedIOModel:
-    """Loads a released-format checkpoint (or ``"random"`` weights) onto the default device.
+               dtype: str = "float32", seed: int = 0, devices: Optional[Sequence[Any]] = None,
+               **kwargs: Any) -> UnifiedIOModel:
+    """Loads a released-format checkpoint (or ``"random"`` weights), replicated on ``devices``.
 
     Args:
         checkpoint: path of a ``*_1000k.bin`` file, or ``"random"``.
@@ -234,6 +255,8 @@ def load_model(checkpoint: str | os.PathLike, config: UnifiedIOConfig | str,
             ``tiny``).
         dtype: ``float32`` (full precision) or ``bfloat16`` (weights cast while loading).
         seed: seed of the random weights.
+        devices: the devices to split serving batches over (data parallelism); None = all
+            of ``jax.local_devices()``. Predictions do not depend on their number.
         **kwargs: forwarded to UnifiedIOModel (e.g. ``batch_buckets``).
     """
     if isinstance(config, str):
@@ -242,6 +265,8 @@ def load_model(checkpoint: str | os.PathLike, config: UnifiedIOConfig | str,
         host = random_params(config, seed=seed, dtype=dtype)
     else:
         host = load_checkpoint(checkpoint, config, dtype=dtype)
-    params = jax.tree.map(jnp.asarray, host)
+    data_parallel = DataParallel(devices)
+    # Host arrays go straight to every device (no detour through the default device).
+    params = data_parallel.put_params(host)
     del host
-    return UnifiedIOModel(params, config, **kwargs)
+    return UnifiedIOModel(params, config, data_parallel=data_parallel, **kwargs)
