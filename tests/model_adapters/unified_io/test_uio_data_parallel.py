@@ -31,6 +31,7 @@ CHILD = textwrap.dedent("""
     from model_adapters.unified_io import decoding, load_model
     from model_adapters.unified_io.adapter import UnifiedIOAdapter
     from model_adapters.unified_io.prompts import PromptSet
+    from model_adapters.unified_io.sharding import DataParallel
     from model_adapters.unified_io.tokenizer import UnifiedIOTokenizer, train_tiny_sentencepiece
 
     out_dir = Path(sys.argv[1])
@@ -53,7 +54,12 @@ CHILD = textwrap.dedent("""
     samples = read_split(root, "ablation", ["vqa", "localization", "categorization"])
     requests = [r for task in ("vqa", "localization", "categorization")
                 for r in [s.to_request() for s in samples if s.task == task][:2]]
-    info = {"devices": len(jax.local_devices()), "requests": [r.task for r in requests]}
+    info = {"devices": len(jax.local_devices()), "requests": [r.task for r in requests],
+            "buckets3": DataParallel(jax.local_devices()[:3]).buckets((1, 2, 4, 8, 16, 32))}
+    try:
+        DataParallel().put_batch(np.zeros((6, 2)))
+    except ValueError as exc:
+        info["uneven_error"] = str(exc)
     arrays = {}
     for name, devices in [("one", jax.local_devices()[:1]), ("all", None)]:
         model = load_model("random", "tiny", seed=5, devices=devices)
@@ -98,6 +104,12 @@ def test_four_devices_are_used_with_buckets_divisible_by_four(runs):
     assert info["devices"] == 4
     assert info["one_buckets"][:3] == [1, 2, 4]
     assert info["all_buckets"][:3] == [4, 8, 16]
+    assert info["buckets3"] == [3, 6, 9, 18, 33]  # each rounded up to a multiple of 3
+
+
+def test_a_batch_that_does_not_split_evenly_is_a_clear_error(runs):
+    _, info = runs
+    assert "(6, 2)" in info["uneven_error"] and "multiple of 4" in info["uneven_error"]
 
 
 @pytest.mark.parametrize("name", ["greedy3", "greedy5", "sampled", "codes"])
