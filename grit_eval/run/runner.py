@@ -6,6 +6,7 @@ produces the same final files as an uninterrupted run.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -99,8 +100,15 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
     return errors
 
 
+# Confidences are stored rounded: float32 log-probs move by ~1e-6 with the batch composition
+# and the device count, and stored files should not (resume, 1 vs N devices). 1e-6 is far
+# below the official output's resolution (100 * c rounded to 4 decimals).
+CONFIDENCE_DECIMALS = 6
+
+
 def checked_prediction(prediction: Prediction) -> Prediction:
-    """The prediction, or an error prediction when its output would not be a valid submission."""
+    """The prediction with its confidence rounded, or an error prediction when its output
+    would not be a valid submission."""
     if prediction.error is not None:
         return prediction
     field = TASK_OUTPUT_FIELD[prediction.task]
@@ -112,7 +120,7 @@ def checked_prediction(prediction: Prediction) -> Prediction:
     else:
         problem = prediction_field_problem(field, prediction.output[field])
     if problem is None:
-        return prediction
+        return dataclasses.replace(prediction, confidence=round(float(confidence), CONFIDENCE_DECIMALS))
     return Prediction(prediction.example_id, prediction.task, {}, 0.0, f"invalid output: {problem}")
 
 

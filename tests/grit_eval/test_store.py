@@ -71,3 +71,15 @@ def test_second_owner_is_refused_and_stale_lock_taken_over(tmp_path):
     with RunLock(tmp_path):
         assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_runner_rounds_confidences_and_rejects_invalid_outputs():
+    from grit_eval.run.runner import checked_prediction
+
+    kept = checked_prediction(Prediction("a", "vqa", {"words": "x"}, 0.123456789))
+    assert kept.confidence == 0.123457 and kept.error is None
+    assert checked_prediction(Prediction("a", "vqa", {"words": "x"}, 0.1234564)).confidence == 0.123456
+    bad = checked_prediction(Prediction("a", "vqa", {"words": "x"}, float("nan")))
+    assert bad.error.startswith("invalid output: confidence") and bad.confidence == 0.0
+    bad = checked_prediction(Prediction("a", "refexp", {"bboxes": [[1, 2, 3]]}, 0.5))
+    assert "bboxes[0] must have 4 numbers" in bad.error and bad.output == {}
