@@ -82,25 +82,39 @@ def test_submit_refuses_an_incomplete_run(cache, tmp_path, capsys):
     assert "evaluated subset 'ablation'" in capsys.readouterr().err
 
 
+def _stored_lines(store: Path) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in store.glob("*.jsonl"))
+
+
 def test_killed_run_resumes_to_identical_files(cache, tmp_path):
+    """SIGKILL at several random points, each resume with another batch size, then finish:
+    the final files equal an uninterrupted run's byte for byte."""
+    import random
+
     whole = tmp_path / "whole"
-    grit_eval(cache, whole, "model.batch_size=4")
+    grit_eval(cache, whole, "model.batch_size=32")
     killed = tmp_path / "killed"
     killed.mkdir()
-    cmd = [sys.executable, "-m", "grit_eval.cli", f"run.dir={killed}", f"data.root={cache}",
-           "run.progress=false", "model.batch_size=4"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = killed / "predictions" / "ablation"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if len(list(store.glob("*.jsonl"))) >= 2:  # midway: at least one task done
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.01)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
-    assert not (killed / "metrics.json").exists()
-    grit_eval(cache, killed, "model.batch_size=4")  # stale lock of the dead pid is taken over
+    rng = random.Random(1234)
+    kills = 0
+    for batch_size in (4, 7, 3):
+        cmd = [sys.executable, "-m", "grit_eval.cli", f"run.dir={killed}", f"data.root={cache}",
+               "run.progress=false", f"model.batch_size={batch_size}"]
+        target = _stored_lines(store) + rng.randint(1, 40)  # a random point in the stream of appends
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if _stored_lines(store) >= target:
+                time.sleep(rng.random() * 0.05)  # land anywhere, mid-write included
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.002)
+        proc.wait()
+        kills += proc.returncode == -signal.SIGKILL
+        assert not (killed / "metrics.json").exists() or proc.returncode == 0
+    assert kills >= 2, "the runs finished before they could be killed"
+    grit_eval(cache, killed, "model.batch_size=5")  # stale lock of the dead pid is taken over
     assert final_files(killed) == final_files(whole)
 
 
