@@ -179,7 +179,20 @@ def score_samples(pairs: Sequence[tuple[Sample, Mapping[str, Any]]], *, gt_norma
     workers = workers or os.cpu_count() or 1
     if workers < 2 or len(jobs) < PARALLEL_MIN_SAMPLES:
         return [_score_job(job) for job in jobs]
-    # spawn, not fork: the parent may hold BLAS/JAX threads that a forked child would inherit locked.
+    # spawn, not fork: the parent may hold BLAS/JAX threads that a forked child would inherit
+    # locked. One BLAS thread per worker: the workers already use every core.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_score_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_score_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
