@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from model_adapters.unified_io.checkpoint import random_params, unflatten
+from model_adapters.unified_io.checkpoint import random_params, scale_random_leaf, unflatten
 from model_adapters.unified_io.config import UnifiedIOConfig
 from model_adapters.unified_io.model import UnifiedIOModel
 from model_adapters.unified_io.param_tree import parameter_shapes
@@ -37,15 +37,7 @@ def device_random_params(config: UnifiedIOConfig, seed: int, dtype) -> dict:
     flat = {}
     for i, (path, shape) in enumerate(parameter_shapes(config).items()):
         x = jax.random.normal(jax.random.fold_in(key, i), shape, jnp.float32)
-        leaf = path.rsplit("/", 1)[-1]
-        if leaf == "scale":
-            x = 1.0 + 0.2 * x
-        elif leaf == "bias":
-            x = 0.2 * x
-        elif "relpos_bias" in path:
-            x = 0.1 * x
-        elif leaf == "kernel":
-            x = x / np.sqrt(np.prod(shape[:-1]))
+        x = scale_random_leaf(path, shape, x)
         flat[path] = x.astype(dtype)
     return unflatten(flat)
 

@@ -204,15 +204,20 @@ def random_params(config: UnifiedIOConfig, seed: int = 0, dtype: str = "float32"
     rng = np.random.default_rng(seed)
     flat = {}
     for path, shape in parameter_shapes(config).items():
-        x = rng.standard_normal(shape, dtype=np.float32)
-        leaf = path.rsplit("/", 1)[-1]
-        if leaf == "scale":
-            x = 1.0 + 0.2 * x
-        elif leaf == "bias":
-            x = 0.2 * x
-        elif "relpos_bias" in path:
-            x = 0.1 * x
-        elif leaf == "kernel":
-            x = x / np.float32(np.sqrt(np.prod(shape[:-1])))
+        x = scale_random_leaf(path, shape, rng.standard_normal(shape, dtype=np.float32))
         flat[path] = x.astype(target, copy=False)
     return unflatten(flat)
+
+
+def scale_random_leaf(path: str, shape: tuple[int, ...], x):
+    """Turn standard-normal draws ``x`` (numpy or jax) into the random init of leaf ``path``."""
+    leaf = path.rsplit("/", 1)[-1]
+    if leaf == "scale":
+        return 1.0 + 0.2 * x
+    if leaf == "bias":
+        return 0.2 * x
+    if "relpos_bias" in path:
+        return 0.1 * x
+    if leaf == "kernel":
+        return x / np.float32(np.sqrt(np.prod(shape[:-1])))
+    return x
