@@ -54,3 +54,16 @@ def leaderboard_markdown(runs: Sequence[tuple[str, Mapping[str, float]]]) -> str
     note = ("Per-task `acc.any.agg` (mean of sameSrc and newSrc) with its 95% z-interval; "
             "`all` is the leaderboard's overall score.\n\n")
     return note + to_markdown(leaderboard_frame(runs))
+
+
+def sample_means_markdown(records: pd.DataFrame) -> str:
+    """Per-task sample count and plain mean of ``acc`` over every scored sample.
+
+    Not an official key: it is there for small local sets where a leaderboard partition has
+    fewer than 2 samples and the official ``agg`` number does not exist.
+    """
+    grouped = records.groupby("task", sort=False)["acc"].agg(["count", "mean"])
+    frame = pd.DataFrame({"task": grouped.index, "samples": grouped["count"].to_numpy(),
+                          "mean acc (all samples)": [f"{v:.1f}" for v in grouped["mean"]]})
+    return ("Plain mean of `acc` over all scored samples per task (not a leaderboard key).\n\n"
+            + to_markdown(frame))

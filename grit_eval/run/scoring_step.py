@@ -42,7 +42,7 @@ def score_run(run_dir: Path, split: EvalSplit, predictions: Mapping[str, Mapping
     """
     from results.leaderboard import leaderboard_metrics
     from results.records import records_frame
-    from results.tables import leaderboard_markdown
+    from results.tables import leaderboard_markdown, sample_means_markdown
 
     outcomes, errors = [], []
     with open_submission(split.subset, pred_dir=run_dir / "submission") as submission:
@@ -70,5 +70,6 @@ def score_run(run_dir: Path, split: EvalSplit, predictions: Mapping[str, Mapping
     write_text_atomic(run_dir / "records.jsonl", "\n".join(lines) + "\n")
     write_json_atomic(run_dir / "metrics.json", metrics, indent=4)
     table = leaderboard_markdown([(run_name, metrics)])
-    write_text_atomic(run_dir / "leaderboard.md", f"# {run_name}\n\n{table}")
+    means = sample_means_markdown(records)
+    write_text_atomic(run_dir / "leaderboard.md", f"# {run_name}\n\n{table}\n{means}")
     return metrics, table

@@ -127,3 +127,22 @@ def test_bad_input_is_one_clear_line(cache, tmp_path):
     assert "data root does not exist" in result.stderr
     result = grit_eval(cache, tmp_path / "bad3", "model.sizee=3", check=False)
     assert result.returncode != 0 and "sizee" in result.stderr
+
+
+def test_official_real_image_examples_run_end_to_end(golden_dir, tmp_path):
+    root = golden_dir / "grit" / "official_examples"
+    for model in ("oracle", "prior"):
+        run = tmp_path / model
+        cmd = [sys.executable, "-m", "grit_eval.cli", f"model={model}", "data=grit_examples",
+               f"data.root={root}", f"run.dir={run}", "run.progress=false"]
+        subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
+        records = [json.loads(l) for l in (run / "records.jsonl").read_text().splitlines()]
+        assert len(records) == 14
+        errors = {r["task"]: r["error"] for r in records if r["error"]}
+        if model == "prior":  # the examples name an options list that is not shipped with them
+            assert set(errors) <= {"categorization"}
+            assert all("without output options" in e for e in errors.values())
+        else:
+            assert errors == {}  # the official maximum on real images (boxes/masks: A / (A + 1e-6))
+            assert all(r["score"] > 1 - 1e-8 for r in records), records
+    assert "| normal | 2 | 100.0 |" in (tmp_path / "oracle" / "leaderboard.md").read_text()

@@ -15,3 +15,13 @@ def test_cells_come_from_the_official_keys_and_missing_tasks_show():
     lines = [l for l in text.splitlines() if l.startswith("|")]
     assert len(lines) == 4  # header, rule, two runs
     assert lines[3].count(MISSING) == 9  # 8 task columns + params
+
+
+def test_sample_means_table_counts_and_averages_per_task():
+    import pandas as pd
+
+    from results.tables import sample_means_markdown
+
+    records = pd.DataFrame({"task": ["vqa", "vqa", "refexp"], "acc": [100.0, 0.0, 99.99999]})
+    rows = [l for l in sample_means_markdown(records).splitlines() if l.startswith("| ")][1:]
+    assert rows == ["| vqa | 2 | 50.0 |", "| refexp | 1 | 100.0 |"]
