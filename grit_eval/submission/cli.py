@@ -9,7 +9,6 @@ with the list of what is wrong, and nothing is written.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile

@@ -12,11 +12,6 @@ from typing import Callable, Sequence
 import numpy as np
 
 from model_adapters.unified_io import vocab
-from model_adapters.unified_io.confidence import (  # noqa: F401  (re-exported)
-    image_confidence,
-    option_confidence,
-    text_confidence,
-)
 from model_adapters.unified_io.preprocess import resize_nearest_index
 
 MIN_COMPONENT_PIXELS = 10  # runs of <= 10 pixels are dropped (reference `clean_mask(m, 10)`)

@@ -24,7 +24,7 @@ from pycocotools import mask as mask_utils
 from grit_eval.types import Request
 from model_adapters.images import normal_file_name, png_bytes
 from model_adapters.prior import depth_file_name, depth_png_bytes
-from model_adapters.unified_io import postprocess, prompts
+from model_adapters.unified_io import confidence, postprocess, prompts
 
 Answer = tuple[dict, float, dict[str, bytes]]
 
@@ -64,7 +64,7 @@ def answer_boxes(model, tokenizer, batch: Batch, prompt_set, options: dict) -> l
     task = batch.requests[0].task
     length = options["box_max_length"] if task == "localization" else options["text_max_length"]
     ids, logprobs = _generate(model, tokenizer, batch, _prompts(task, batch, prompt_set), length)
-    conf = postprocess.text_confidence(ids, logprobs)
+    conf = confidence.text_confidence(ids, logprobs)
     return [({"bboxes": postprocess.decode_boxes(ids[i], wh).round(2).tolist()}, float(conf[i]), {})
             for i, wh in enumerate(batch.sizes)]
 
@@ -72,7 +72,7 @@ def answer_boxes(model, tokenizer, batch: Batch, prompt_set, options: dict) -> l
 def answer_vqa(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
     ids, logprobs = _generate(model, tokenizer, batch, _prompts("vqa", batch, prompt_set),
                               options["text_max_length"])
-    conf = postprocess.text_confidence(ids, logprobs)
+    conf = confidence.text_confidence(ids, logprobs)
     return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
             for i in range(len(batch.requests))]
 
@@ -96,7 +96,7 @@ def pick_options(model, tokenizer, batch: Batch, texts: list[str], what: str) ->
             grid[:, k, :len(e)] = e
         ids = tokenizer.encode_batch([texts[i] for i in rows])
         nll = model.score_options(ids, batch.images[rows], batch.masks[rows], grid)
-        best, conf = postprocess.option_confidence(nll)
+        best, conf = confidence.option_confidence(nll)
         for j, i in enumerate(rows):
             out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {})
     return out
@@ -116,7 +116,7 @@ def _images(model, tokenizer, batch: Batch, texts: list[str], options: dict):
     raw = model.decode_image_codes(codes)
     # The reference's image = clip((x + 1) / 2, 0, 1); uint8 by truncation.
     pixels = (np.clip((raw + 1.0) / 2.0, 0.0, 1.0) * 255).astype(np.uint8)
-    return pixels, postprocess.image_confidence(logprobs)
+    return pixels, confidence.image_confidence(logprobs)
 
 
 def _rle(mask: np.ndarray) -> dict:
@@ -149,7 +149,7 @@ def answer_keypoint(model, tokenizer, batch: Batch, prompt_set, options: dict) -
     loc_batch = Batch(person, batch.images, batch.masks, batch.sizes)
     ids, logprobs = _generate(model, tokenizer, loc_batch,
                               _prompts("localization", loc_batch, prompt_set), options["box_max_length"])
-    conf = postprocess.text_confidence(ids, logprobs)
+    conf = confidence.text_confidence(ids, logprobs)
     boxes = [postprocess.decode_boxes(ids[i], wh)[: options["max_people"]] for i, wh in enumerate(batch.sizes)]
     rows = np.array([i for i, b in enumerate(boxes) for _ in b], np.int64)
     texts = [prompts.build_prompt("keypoint", batch.requests[i], prompt_set=prompt_set,
@@ -176,7 +176,7 @@ def answer_captioning(model, tokenizer, batch: Batch, prompt_set, options: dict)
     """COCO / nocaps captions: ``What does the image describe ?``, greedy, 32 tokens."""
     texts = _fixed_prompts("captioning", "caption", batch, prompt_set)
     ids, logprobs = _generate(model, tokenizer, batch, texts, options["text_max_length"])
-    conf = postprocess.text_confidence(ids, logprobs)
+    conf = confidence.text_confidence(ids, logprobs)
     return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
             for i in range(len(batch.requests))]
 

@@ -16,14 +16,12 @@ from model_adapters.unified_io.postprocess import (
     decode_boxes,
     decode_keypoints,
     decode_text,
-    image_confidence,
     masks_to_original,
     normal_image_to_original,
-    option_confidence,
     remove_short_runs,
     segmentation_masks,
-    text_confidence,
 )
+from model_adapters.unified_io.confidence import image_confidence, option_confidence, text_confidence
 from model_adapters.unified_io.prompts import region_tokens
 from model_adapters.unified_io.tokenizer import UnifiedIOTokenizer, train_tiny_sentencepiece
 
