@@ -82,12 +82,7 @@ def _path(settings: DataSettings, key: str, default: str | None) -> Path:
 
 
 def _finish(settings: DataSettings, split: str, samples: list[Sample]) -> EvalSplit:
-    if settings.limit_mode not in ("first", "random"):
-        raise ConfigError(f"data.limit_mode must be 'first' or 'random', not {settings.limit_mode!r}")
-    if settings.limit_mode == "random":
-        samples = sampling.subset(samples, settings.limit, seed=settings.seed)
-    else:
-        samples = sampling.limit(samples, settings.limit)
+    samples = sampling.take(samples, settings.limit, settings.limit_mode, settings.seed)
     if not samples:
         raise DataError(f"data={settings.name} split {split!r}: no samples to evaluate")
     return EvalSplit(name=f"{settings.name}/{split}", subset=split, samples=tuple(samples),

@@ -6,13 +6,12 @@ lemma2groups). GRIT-format roots follow the layout documented in
 """
 from __future__ import annotations
 
-import json
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grit_eval.errors import ConfigError, DataError
+from grit_eval.datasets.sampling import take
 from grit_eval.settings import DataSettings
 from grit_eval.types import Sample
 
@@ -34,7 +33,7 @@ class EvalSplit:
     subset: str
     samples: tuple[Sample, ...]
     gt_normals_dir: Path | None = None
-    lemma2groups: dict[str, list[str]] = field(default_factory=dict)
+    lemma2groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     is_grit: bool = True
     root: Path | None = None
 
@@ -54,42 +53,28 @@ def limit_samples(samples: list[Sample], limit: int | None, mode: str, seed: int
     """
     if limit is None:
         return samples
-    if mode not in ("first", "random"):
-        raise ConfigError(f"data.limit_mode must be 'first' or 'random', not {mode!r}")
     keep: set[tuple[str, str]] = set()
     for task in dict.fromkeys(s.task for s in samples):
         base_ids = [s.example_id for s in samples if s.task == task and not s.example_id.endswith("_dist")]
-        if mode == "random":
-            chosen = random.Random(seed).sample(base_ids, min(limit, len(base_ids)))
-        else:
-            chosen = base_ids[:limit]
-        keep.update((task, i) for i in chosen)
+        keep.update((task, i) for i in take(base_ids, limit, mode, seed))
     return [s for s in samples if (s.task, s.example_id.removesuffix("_dist")) in keep]
 
 
-def _read_lemma2groups(path: Path) -> dict[str, list[str]]:
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
-
-
 def _grit_root_split(root: Path, settings: DataSettings, tasks: list[str], name: str) -> EvalSplit:
-    from grit_eval.data.grit_reader import read_split
+    from grit_eval.data.grit_reader import read_lemma2groups, read_split
 
     if not root.is_dir():
         raise DataError(f"{root}: data root does not exist (data.root)")
     samples = read_split(root, settings.subset, tasks)
     samples = limit_samples(samples, settings.limit, settings.limit_mode, settings.seed)
     normals = root / "ground_truth" / "normals"
+    lemma2groups = root / "lemma2groups.json"
     return EvalSplit(
         name=f"{name}/{settings.subset}",
         subset=settings.subset,
         samples=tuple(samples),
         gt_normals_dir=normals if normals.is_dir() else None,
-        lemma2groups=_read_lemma2groups(root / "lemma2groups.json"),
+        lemma2groups=read_lemma2groups(lemma2groups) if lemma2groups.is_file() else {},
         root=root,
     )
 

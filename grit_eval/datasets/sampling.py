@@ -33,6 +33,15 @@ def subset(samples: Sequence[T], n: int | None, seed: int = 0) -> list[T]:
     return [samples[i] for i in picked]
 
 
+def take(samples: Sequence[T], n: int | None, mode: str = "first", seed: int = 0) -> list[T]:
+    """``data.limit`` / ``data.limit_mode``: the first ``n`` (``first``) or a seeded ``n`` (``random``)."""
+    if mode == "first":
+        return limit(samples, n)
+    if mode == "random":
+        return subset(samples, n, seed)
+    raise ConfigError(f"data.limit_mode must be 'first' or 'random', not {mode!r}")
+
+
 def _check_n(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ConfigError(f"the number of samples must be a non-negative integer, got {n!r}")
