@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from grit_eval.errors import ConfigError, DataError
-from grit_eval.run.atomic import write_json_atomic, write_text_atomic
+from grit_eval.run.atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from grit_eval.splits import EvalSplit
 from grit_eval.types import Prediction
 from metrics.errors import UnscorableInput
@@ -84,18 +83,11 @@ def score_dataset_run(run_dir: Path, split: EvalSplit,
                    confidence=0.0 if pred is None else float(pred.confidence))
     doc = {"dataset": dataset, "split": split.subset, "task": task, "metrics": metrics,
            "count": len(samples), "errors": errors, "run": run_name}
-    lines = [json.dumps({k: _jsonable(v) for k, v in row.items()}, sort_keys=True) for row in rows]
-    write_text_atomic(run_dir / "records.jsonl", "\n".join(lines) + "\n")
+    write_jsonl_atomic(run_dir / "records.jsonl", rows)
     write_json_atomic(run_dir / "metrics.json", doc, indent=4)
     table = dataset_leaderboard_markdown([(run_name, doc)])
     write_text_atomic(run_dir / "leaderboard.md", f"# {run_name}\n\n{table}")
     return doc, table
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def _output(pred: Prediction | None, field: str) -> Any:

@@ -188,11 +188,10 @@ def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: lis
         return score_dataset_run(run_dir, split, predictions, store.artifact_dir,
                                  run_name=f"{settings.model.name}@{split.name}")
     submission_root = run_dir / "submission"
-    if split.is_grit:
-        folder = write_submission(submission_root, split.subset, split.samples, predictions,
-                                  store.artifact_dir, params_in_millions)
-        if settings.run.zip_submission:
-            zip_folder(folder, submission_root / f"{split.subset}.zip")
+    folder = write_submission(submission_root, split.subset, split.samples, predictions,
+                              store.artifact_dir, params_in_millions)
+    if settings.run.zip_submission:
+        zip_folder(folder, submission_root / f"{split.subset}.zip")
     if not split.has_ground_truth:
         log.info("no ground truth in %s: predictions and submission written, nothing scored", split.name)
         return None, None

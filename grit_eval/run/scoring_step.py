@@ -7,13 +7,11 @@ scored (``UnscorableInput``) does not stop a run: it scores 0 and its record say
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 from pathlib import Path
 from typing import Mapping
 
-from grit_eval.run.atomic import write_json_atomic, write_text_atomic
+from grit_eval.run.atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from grit_eval.scoring.sample_scorer import sample_outcome, score_sample
 from grit_eval.scoring.submission_reader import open_submission, read_predictions
 from grit_eval.splits import EvalSplit
@@ -21,16 +19,6 @@ from grit_eval.types import GRIT_TASKS, Prediction
 from metrics.errors import UnscorableInput
 
 log = logging.getLogger(__name__)
-
-
-def _jsonable(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, tuple):
-        return list(value)
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def score_run(run_dir: Path, split: EvalSplit, predictions: Mapping[str, Mapping[str, Prediction]],
@@ -65,9 +53,7 @@ def score_run(run_dir: Path, split: EvalSplit, predictions: Mapping[str, Mapping
     records["error"] = errors
     missing = [t for t in GRIT_TASKS if t not in predictions]
     metrics = leaderboard_metrics(records, params_in_millions, missing)
-    lines = [json.dumps({k: _jsonable(v) for k, v in row.items()}, sort_keys=True)
-             for row in records.to_dict(orient="records")]
-    write_text_atomic(run_dir / "records.jsonl", "\n".join(lines) + "\n")
+    write_jsonl_atomic(run_dir / "records.jsonl", records.to_dict(orient="records"))
     write_json_atomic(run_dir / "metrics.json", metrics, indent=4)
     table = leaderboard_markdown([(run_name, metrics)])
     means = sample_means_markdown(records)
