@@ -62,3 +62,11 @@ def test_importing_the_harness_does_not_import_jax():
             "import model_adapters.unified_io\n"
             "assert 'jax' not in sys.modules, 'jax was imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_results_and_metrics_do_not_reach_up_the_stack():
+    for package, banned in (("results", {"grit_eval", "model_adapters"}),
+                            ("model_adapters", {"results"})):
+        for path in _files(package):
+            bad = _imports(path) & banned
+            assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
