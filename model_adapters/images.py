@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from pycocotools import mask as mask_utils
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
@@ -25,3 +26,9 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 def normal_file_name(example_id: str) -> str:
     """The PNG name a normal prediction is stored and submitted under."""
     return f"{example_id}.png"
+
+
+def mask_rle(mask: np.ndarray) -> dict:
+    """A bool/0-1 mask [H, W] as the submission's compressed RLE ``{"size": [H, W], "counts": str}``."""
+    encoded = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
+    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}

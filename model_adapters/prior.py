@@ -28,10 +28,9 @@ import io
 
 import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
 
 from grit_eval.types import GRIT_TASKS, Prediction, Request
-from model_adapters.images import image_size, normal_file_name, png_bytes
+from model_adapters.images import image_size, mask_rle, normal_file_name, png_bytes
 
 # Joint positions of an upright person in unit box coordinates (x, y), COCO order:
 # nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles (left before right).
@@ -105,8 +104,7 @@ class PriorAdapter:
             mask = np.zeros((height, width), dtype=np.uint8)
             x1, y1, x2, y2 = (int(round(v)) for v in box)
             mask[y1:y2, x1:x2] = 1
-            rle = mask_utils.encode(np.asfortranarray(mask))
-            return {"masks": [{"size": [height, width], "counts": rle["counts"].decode("ascii")}]}, 0.1, {}
+            return {"masks": [mask_rle(mask)]}, 0.1, {}
         if task == "keypoint":
             x1, y1, x2, y2 = box
             xy = _PERSON_TEMPLATE * [x2 - x1, y2 - y1] + [x1, y1]

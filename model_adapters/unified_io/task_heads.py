@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from grit_eval.types import Request
-from model_adapters.images import normal_file_name, png_bytes
+from model_adapters.images import mask_rle, normal_file_name, png_bytes
 from model_adapters.prior import depth_file_name, depth_png_bytes
 from model_adapters.unified_io import confidence, postprocess, prompts
 
@@ -119,17 +118,12 @@ def _images(model, tokenizer, batch: Batch, texts: list[str], options: dict):
     return pixels, confidence.image_confidence(logprobs)
 
 
-def _rle(mask: np.ndarray) -> dict:
-    encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
-
-
 def answer_segmentation(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
     pixels, conf = _images(model, tokenizer, batch, _prompts("segmentation", batch, prompt_set), options)
     out = []
     for i, (w, h) in enumerate(batch.sizes):
         masks = postprocess.masks_to_original(postprocess.segmentation_masks(pixels[i]), (h, w))
-        out.append(({"masks": [_rle(m) for m in masks if m.any()]}, float(conf[i]), {}))
+        out.append(({"masks": [mask_rle(m) for m in masks if m.any()]}, float(conf[i]), {}))
     return out
 
 
