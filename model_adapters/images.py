@@ -1,4 +1,4 @@
-"""Small image helpers shared by adapters (PIL only; no model code)."""
+"""Small image and file-encoding helpers shared by adapters (PIL/pycocotools; no model code)."""
 from __future__ import annotations
 
 import io
@@ -32,3 +32,20 @@ def mask_rle(mask: np.ndarray) -> dict:
     """A bool/0-1 mask [H, W] as the submission's compressed RLE ``{"size": [H, W], "counts": str}``."""
     encoded = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
     return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
+
+
+def depth_png_bytes(depth_m: np.ndarray) -> bytes:
+    """Encode [H, W] depth in metres as a 16-bit grayscale PNG in millimetres.
+
+    Rounded to the nearest millimetre and clipped to 0..65535 (65.5 m); 0 means "no
+    depth", as in the NYUv2 ground truth.
+    """
+    mm = np.clip(np.rint(np.asarray(depth_m, np.float64) * 1000.0), 0, 65535).astype(np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mm)).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def depth_file_name(example_id: str) -> str:
+    """The PNG name a depth prediction is stored under (beside the normal maps)."""
+    return f"{example_id}.depth.png"

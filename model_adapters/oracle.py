@@ -20,7 +20,8 @@ from PIL import Image
 
 from grit_eval.types import GRIT_TASKS, TASK_OUTPUT_FIELD, Prediction, Request, Sample
 from model_adapters.images import normal_file_name
-from model_adapters.prior import EXTRA_TASKS, depth_file_name, depth_png_bytes
+from model_adapters.images import depth_file_name, depth_png_bytes
+from model_adapters.prior import EXTRA_TASKS
 
 
 class OracleAdapter:

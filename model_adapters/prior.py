@@ -24,13 +24,18 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import io
 
 import numpy as np
-from PIL import Image
 
 from grit_eval.types import GRIT_TASKS, Prediction, Request
-from model_adapters.images import image_size, mask_rle, normal_file_name, png_bytes
+from model_adapters.images import (
+    depth_file_name,
+    depth_png_bytes,
+    image_size,
+    mask_rle,
+    normal_file_name,
+    png_bytes,
+)
 
 # Joint positions of an upright person in unit box coordinates (x, y), COCO order:
 # nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles (left before right).
@@ -46,23 +51,6 @@ PRIOR_CAPTION = "a picture of something"
 PRIOR_DEPTH_M = 2.5
 # Per-dataset tasks the prior (and the oracle) answer besides the GRIT ones.
 EXTRA_TASKS = ("captioning", "classification", "depth")
-
-
-def depth_png_bytes(depth_m: np.ndarray) -> bytes:
-    """Encode [H, W] depth in metres as a 16-bit grayscale PNG in millimetres.
-
-    Rounded to the nearest millimetre and clipped to 0..65535 (65.5 m); 0 means "no
-    depth", as in the NYUv2 ground truth.
-    """
-    mm = np.clip(np.rint(np.asarray(depth_m, np.float64) * 1000.0), 0, 65535).astype(np.uint16)
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(mm)).save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
-
-
-def depth_file_name(example_id: str) -> str:
-    """The PNG name a depth prediction is stored under (beside the normal maps)."""
-    return f"{example_id}.depth.png"
 
 
 def central_box(width: int, height: int) -> list[float]:
