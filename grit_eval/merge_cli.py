@@ -69,6 +69,11 @@ def merge(dirs: Sequence[Path], out: Path) -> Path:
     from grit_eval.splits import describe, load_split
 
     dirs = [Path(d) for d in dirs]
+    for d in dirs:
+        if d.resolve() == Path(out).resolve():
+            raise StoreError(f"--out {out} is one of the shards; merge into a new run directory")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise StoreError(f"--out {out}: exists and is not a directory")
     manifests = _manifests(dirs)
     _check_shards(dirs, manifests)
     settings = settings_from_dict(manifests[0]["config"])
@@ -94,7 +99,7 @@ def merge(dirs: Sequence[Path], out: Path) -> Path:
             raise StoreError(f"the shards do not cover the split exactly once ({len(problems)} problem(s)):\n  {shown}")
         for task, items in batches.items():
             done = merged.load(task)  # a rerun of the merge appends only what is missing
-            new = [dataclasses.replace(p, artifacts={n: (stores[i].artifact_dir / n).read_bytes()
+            new = [dataclasses.replace(p, artifacts={n: _read_artifact(stores[i].artifact_dir / n, p)
                                                      for n in _artifact_names(p)})
                    for i, p in items if p.example_id not in done]
             if new:
@@ -105,6 +110,16 @@ def merge(dirs: Sequence[Path], out: Path) -> Path:
                                        "merged_from": [str(d) for d in dirs], "run_tasks": list(tasks),
                                        "params_in_millions": params, "shard": 0, "num_shards": 1})
     return out
+
+
+def _read_artifact(path: Path, prediction) -> bytes:
+    from grit_eval.errors import StoreError
+
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise StoreError(f"{path}: {prediction.example_id}: the shard's artifact cannot be read "
+                         f"({err.strerror or err}); rerun that shard to predict it again") from None
 
 
 def _artifact_names(prediction) -> list[str]:

@@ -62,6 +62,8 @@ def load_json(path: Path) -> Any:
         raise DataError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise DataError(f"{path}: not valid JSON (nested too deeply)") from None
 
 
 def _entries(path: Path, data: Any) -> list[dict]:
@@ -72,6 +74,16 @@ def _entries(path: Path, data: Any) -> list[dict]:
 
 def _fail(path: Path, example_id: Any, problem: str) -> DataError:
     return DataError(f"{path}: {example_id}: {problem}")
+
+
+def _unique(path: Path, samples: list[Sample]) -> list[Sample]:
+    """``samples``, or an error naming the first example id the file holds twice."""
+    seen: set[str] = set()
+    for sample in samples:
+        if sample.example_id in seen:
+            raise _fail(path, sample.example_id, "duplicated example id")
+        seen.add(sample.example_id)
+    return samples
 
 
 def _bbox(path: Path, example_id: str, value: Any) -> tuple[float, ...] | None:
@@ -144,7 +156,7 @@ def read_public_samples(
                 output_options=cache.get(path, example_id, options_name),
             )
         )
-    return samples
+    return _unique(path, samples)
 
 
 def _meta(path: Path, example_id: str, meta: Any) -> SampleMeta:
@@ -216,7 +228,7 @@ def read_ground_truth(path: Path, task: str | None = None, images_root: Path | N
                 gt_query=query,
             )
         )
-    return samples
+    return _unique(path, samples)
 
 
 def _merge(public: list[Sample], truth: list[Sample], gt_path: Path) -> list[Sample]:

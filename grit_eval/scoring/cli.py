@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 PROG = "grit-eval-score"
+OFFICIAL_PRED_DIR = Path("/predictions")  # the official script's --pred_dir default
 # Columns of <subset>_samples.jsonl, in order.
 SAMPLE_LINE_FIELDS = ("example_id", "task", "acc", "confidence", "inf", "misinf", "conf", "sa",
                       "rmse", "src", "cpt", "dist", "undistp", "groups")
@@ -33,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description="Score a GRIT submission exactly as the official leaderboard.")
     parser.add_argument("--pred_zip", type=Path, default=None,
                         help="submission zip holding <subset>/ (extracted to a temporary folder)")
-    parser.add_argument("--pred_dir", type=Path, default=Path("/predictions"),
-                        help="folder holding an extracted <subset>/ (used when --pred_zip is absent)")
+    parser.add_argument("--pred_dir", type=Path, default=None,
+                        help="folder holding an extracted <subset>/ (used when --pred_zip is absent; "
+                             f"default {OFFICIAL_PRED_DIR} when it holds <subset>/, as official)")
     parser.add_argument("--grit_samples_dir", type=Path, required=True,
                         help="ground-truth folder: <grit_samples_dir>/<subset>/<task>.json")
     parser.add_argument("--grit_normals_dir", type=Path, default=None,
@@ -55,7 +57,7 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
     from grit_eval.data.grit_reader import read_ground_truth, read_lemma2groups
     from grit_eval.errors import DataError, SubmissionError
     from grit_eval.scoring.sample_scorer import sample_outcome, score_samples
-    from grit_eval.scoring.submission_reader import open_submission, read_predictions
+    from grit_eval.scoring.submission_reader import ZipLimits, open_submission, read_predictions
     from grit_eval.types import GRIT_TASKS
     from results.leaderboard import leaderboard_metrics
     from results.records import records_frame
@@ -70,8 +72,15 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
             raise DataError(f"{gt_path}: file not found")
         truth[task] = (gt_path, read_ground_truth(gt_path, task))
 
+    pred_dir = args.pred_dir
+    if args.pred_zip is None and pred_dir is None:
+        if not (OFFICIAL_PRED_DIR / args.subset).is_dir():
+            raise SubmissionError("no submission given: pass --pred_zip ZIP (or --pred_dir DIR "
+                                  "holding <subset>/)")
+        pred_dir = OFFICIAL_PRED_DIR
+    limits = ZipLimits.for_split({task: len(samples) for task, (_, samples) in truth.items()})
     outcomes, missing = [], []
-    with open_submission(args.subset, pred_zip=args.pred_zip, pred_dir=args.pred_dir) as sub:
+    with open_submission(args.subset, pred_zip=args.pred_zip, pred_dir=pred_dir, limits=limits) as sub:
         for task, (gt_path, samples) in truth.items():
             if not sub.task_file(task).is_file():
                 log.warning("%s: no %s.json: %s scores 0 in every cross-task average",
@@ -87,12 +96,16 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
                     raise SubmissionError(f"{pred_name}: {sample.target['example_id']}: "
                                           "no prediction for this ground-truth sample")
                 pairs.append((sample, pred))
+            foreign = set(predictions).difference(s.target["example_id"] for s in samples)
+            if foreign:
+                raise SubmissionError(f"{pred_name}: {min(foreign)}: not a sample of the ground "
+                                      f"truth {gt_path} ({len(foreign)} such id(s))")
             results = score_samples(pairs, gt_normals_dir=normals_dir, pred_normals_dir=sub.normals_dir)
             for (sample, pred), (status, value) in zip(pairs, results):
                 if status == "unscorable":
-                    raise SubmissionError(f"{pred_name}: {sample.example_id}: {value}")
+                    raise SubmissionError(f"{pred_name}: {sample.example_id}: {sub.relabel(value)}")
                 if status != "ok":
-                    raise (DataError if status == "DataError" else SubmissionError)(value)
+                    raise (DataError if status == "DataError" else SubmissionError)(sub.relabel(value))
                 outcomes.append(sample_outcome(sample, value, pred["confidence"]))
         params = sub.params_in_millions
     records = records_frame(outcomes, lemma2groups)

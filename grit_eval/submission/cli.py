@@ -19,11 +19,21 @@ PROG = "grit-eval-submit"
 MAX_LISTED = 5
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_count.__name__ = "non-negative integer"  # argparse names the type in its message
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, help="a grit-eval run directory")
     parser.add_argument("--subset", required=True, choices=["ablation", "test"])
-    parser.add_argument("--params-in-millions", type=int, default=None,
+    parser.add_argument("--params-in-millions", type=_count, default=None,
                         help="model size for params.json (default: the run's own count)")
     parser.add_argument("--out", type=Path, default=None, help="zip path (default: RUN_DIR/submission/<subset>.zip)")
     return parser
@@ -62,6 +72,9 @@ def build_submission(run_dir: Path, subset: str, params: int | None, out: Path |
     if data.subset != subset:
         raise SubmissionError(f"{run_dir}: the run evaluated subset {data.subset!r}, not {subset!r}")
     split = load_split(data, list(GRIT_TASKS))
+    if not split.is_grit:
+        raise SubmissionError(f"{run_dir}: the run evaluated data={config['data']['name']}, not a GRIT "
+                              "split; grit-eval-submit builds GRIT leaderboard submissions only")
     store = PredictionStore(run_dir / "predictions" / subset)
     problems = _coverage_problems(split, store)
     if problems:

@@ -190,10 +190,24 @@ def _bad_cases(predictions, pred_files):
         ("wrong_top_folder", dict(top="test"), "outside the folder 'ablation/'"),
         ("zip_slip", dict(extra={"ablation/../../evil.txt": b"x"}), "leaves the extraction folder"),
         ("absolute_path", dict(extra={"/etc/evil.txt": b"x"}), "absolute path"),
+        ("duplicated_id", dict(predictions={**predictions, "vqa": [*predictions["vqa"], predictions["vqa"][1]]}),
+         f"vqa.json: {predictions['vqa'][1]['example_id']}: duplicated example id (entries 1 and"),
+        ("id_not_in_gt", dict(predictions={**predictions, "vqa": [*predictions["vqa"], {**predictions["vqa"][0], "example_id": "zz_stray"}]}),
+         "vqa.json: zz_stray: not a sample of the ground truth"),
+        ("deeply_nested_json", dict(extra={f"{SUBSET}/vqa.json": b"[" * 200_000 + b"]" * 200_000},
+                                    predictions={}), "vqa.json: not valid JSON"),
     ]
 
 
-@pytest.mark.parametrize("index", range(16))
+BAD_CASES = 19
+
+
+def test_bad_cases_table_is_complete(dataset):
+    _, _, _, predictions, pred_files = dataset
+    assert len(_bad_cases(predictions, pred_files)) == BAD_CASES
+
+
+@pytest.mark.parametrize("index", range(BAD_CASES))
 def test_bad_submission_one_line_error(dataset, tmp_path, capsys, index):
     _, _, _, predictions, pred_files = dataset
     name, kwargs, fragment = _bad_cases(predictions, pred_files)[index]
@@ -204,6 +218,7 @@ def test_bad_submission_one_line_error(dataset, tmp_path, capsys, index):
     assert len([line for line in err if "error" in line]) == 1, err
     assert err[-1].startswith("grit-eval-score: error: "), err
     assert fragment in err[-1], (name, err[-1])
+    assert "grit-eval-score-" not in err[-1], "files are named as in the zip, not the temp folder"
     assert not (tmp_path / "out").exists(), "no partial output"
 
 
@@ -226,17 +241,64 @@ def test_symlink_entry_rejected(dataset, tmp_path, capsys):
 
 def test_oversize_archive_rejected(tmp_path):
     from grit_eval.errors import SubmissionError
-    from grit_eval.scoring.submission_reader import open_submission
+    from grit_eval.scoring.submission_reader import ZipLimits, open_submission
 
     zip_path = tmp_path / "big.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{SUBSET}/params.json", '{"params_in_millions": 1}')
         archive.writestr(f"{SUBSET}/vqa.json", b" " * 100_000)  # compresses to almost nothing
     with pytest.raises(SubmissionError, match="more than the limit of 50000"):
-        with open_submission(SUBSET, pred_zip=zip_path, max_bytes=50_000):
+        with open_submission(SUBSET, pred_zip=zip_path, limits=ZipLimits(max_total_bytes=50_000)):
             pass
     with pytest.raises(SubmissionError, match="2 entries, more than the limit of 1"):
-        with open_submission(SUBSET, pred_zip=zip_path, max_entries=1):
+        with open_submission(SUBSET, pred_zip=zip_path, limits=ZipLimits(max_entries=1)):
+            pass
+
+
+def _lying_zip(path: Path, member: str, real: bytes, declared: int) -> Path:
+    """A zip whose central directory (and local header) understate ``member``'s size."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{SUBSET}/params.json", '{"params_in_millions": 1}')
+        archive.writestr(member, real)
+    data = bytearray(path.read_bytes())
+    import struct
+    for sig, size_at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        start = 0
+        while (at := data.find(sig, start)) >= 0:
+            name_len = struct.unpack_from("<H", data, at + (28 if sig == b"PK\x01\x02" else 26))[0]
+            name = bytes(data[at + (46 if sig == b"PK\x01\x02" else 30):][:name_len])
+            if name == member.encode():
+                struct.pack_into("<I", data, at + size_at, declared)
+            start = at + 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_zip_bomb_refused_fast_with_caps_from_the_split(tmp_path):
+    """A highly compressed JSON member (declared honestly, or understated in the headers) is
+    refused by the ratio/per-member caps before it is inflated or parsed."""
+    import time
+
+    from grit_eval.errors import SubmissionError
+    from grit_eval.scoring.submission_reader import ZipLimits, open_submission
+
+    limits = ZipLimits.for_split({"vqa": 10, "normal": 2})
+    assert limits.max_json_bytes < 2 * 2**20 and limits.max_entries < 100
+    bomb = b"[" + b" " * (8 * 2**20) + b"]"  # 8 MiB of blanks deflates ~1000:1
+    honest = tmp_path / "honest.zip"
+    with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{SUBSET}/params.json", '{"params_in_millions": 1}')
+        archive.writestr(f"{SUBSET}/vqa.json", bomb)
+    lying = _lying_zip(tmp_path / "lying.zip", f"{SUBSET}/vqa.json", bomb, declared=100)
+    for path, fragment in ((honest, "refused as a zip bomb"), (lying, "vqa.json")):
+        started = time.perf_counter()
+        with pytest.raises(SubmissionError, match=fragment):
+            with open_submission(SUBSET, pred_zip=path, limits=limits):
+                pass
+        assert time.perf_counter() - started < 5
+    # the same member is fine when the split is large enough to need it and it is not a bomb
+    with pytest.raises(SubmissionError, match="refused as a zip bomb"):
+        with open_submission(SUBSET, pred_zip=honest, limits=ZipLimits.for_split({"vqa": 1000})):
             pass
 
 
