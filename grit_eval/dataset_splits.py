@@ -147,9 +147,18 @@ def _vqa_annotations(settings: DataSettings, default: str) -> Path | None:
     return path
 
 
+def _check_vqa_rule(settings: DataSettings) -> None:
+    from metrics.vqa import VQA_RULES
+
+    if settings.vqa_rule is not None and settings.vqa_rule not in VQA_RULES:
+        raise ConfigError(f"data.vqa_rule must be one of {', '.join(VQA_RULES)}, "
+                          f"not {settings.vqa_rule!r}")
+
+
 def _vqav2_like(settings: DataSettings, questions: str, annotations: str) -> EvalSplit:
     from grit_eval.datasets.vqa_format import read_vqa
 
+    _check_vqa_rule(settings)
     split = _split_name(settings)
     questions_file = _path(settings, "questions", questions.format(split=split))
     annotations_file = _vqa_annotations(settings, annotations.format(split=split))
@@ -170,6 +179,7 @@ def okvqa_split(settings: DataSettings, tasks: list[str]) -> EvalSplit:
 def vizwiz_split(settings: DataSettings, tasks: list[str]) -> EvalSplit:
     from grit_eval.datasets.vqa_format import read_vizwiz
 
+    _check_vqa_rule(settings)
     split = _split_name(settings)
     annotations = _path(settings, "annotations", f"Annotations/{split}.json")
     return _finish(settings, split, read_vizwiz(annotations, _path(settings, "images", split)))

@@ -44,6 +44,7 @@ class DataSettings:
     questions: Optional[str] = None  # VQAv2 / OK-VQA questions JSON
     images: Optional[str] = None  # image folder (classification: the class-folder tree)
     classes: Optional[str] = None  # classification: class-name list file
+    vqa_rule: Optional[str] = None  # vqav2 / okvqa / vizwiz: official (default) | legacy
 
 
 @dataclass

@@ -3,24 +3,24 @@
 ``grit_vqa_score`` reproduces grit_official ``metrics/vqa.py`` (spec section 2.5):
 ``min(#GT answers equal to the prediction / 3, 1)``, with prediction AND every GT answer
 normalised. ``vqav2_accuracy`` reproduces the official VQAv2 evaluation
-(GT-Vision-Lab/VQA ``PythonEvaluationTools/vqaEvaluation/vqaEval.py``, Python 3 version),
-used for the per-dataset VQAv2 split. The two differ (spec section 6.9):
+(GT-Vision-Lab/VQA ``PythonEvaluationTools/vqaEvaluation/vqaEval.py``), used for the
+per-dataset VQAv2 / OK-VQA / VizWiz splits, by default as the toolkit's head computes it
+(``rule="official"``, commit a013f00, 2021) or as it did before (``rule="legacy"``):
 
-=========================  ==========================  ====================================
-                           GRIT                        official VQAv2
-=========================  ==========================  ====================================
-score                      min(n/3, 1) over all GTs    mean over the 10 leave-one-out
-                                                       subsets of min(n/3, 1)
-prediction normalised      always, fully               always, fully
-GT answers normalised      always, fully               punctuation step ONLY, and only when
-                                                       the GT answers are not all identical
-                                                       (no lower-casing, numbers, articles)
-=========================  ==========================  ====================================
+=====================  ======================  ======================  ======================
+                       GRIT                    VQAv2 official (head)   VQAv2 legacy (<2021)
+=====================  ======================  ======================  ======================
+score                  min(n/3, 1), all GTs    mean over the 10 leave-one-out subsets of
+                                               min(n/3, 1)
+prediction normalised  always, fully           fully, only when the    always, fully
+                                               GTs are not unanimous
+GT answers normalised  always, fully           fully, only when the    punctuation only, when
+                                               GTs are not unanimous   GTs are not unanimous
+=====================  ======================  ======================  ======================
 
-So under VQAv2 a GT answer "two" never matches (the prediction becomes "2"), and GT answers
-that all read "Yes" never match anything (the prediction is lower-cased, GT is not).
-The EvalAI challenge server uses another punctuation regex; this module follows the
-GT-Vision-Lab repository.
+"Fully" = punctuation, then lower-case, number words, articles, contractions. The EvalAI
+challenge server uses another punctuation regex; this module follows the GT-Vision-Lab
+repository.
 """
 from __future__ import annotations
 
@@ -145,31 +145,59 @@ def grit_vqa_score(pred: str, gt_answers: Sequence[str]) -> float:
     return min(count / 3, 1)
 
 
-def vqav2_accuracy(prediction: str, answers: Sequence[str]) -> float:
-    """Official VQAv2 accuracy of one answer (GT-Vision-Lab ``vqaEval.py``).
+# The VQAv2 accuracy rules ``vqav2_accuracy`` knows (README, "VQAv2 accuracy rules").
+VQA_RULES: tuple[str, ...] = ("official", "legacy")
 
-    ``mean over i of min(#{j != i : answers[j] == pred'} / 3, 1)``, where ``pred'`` is the
-    fully normalised prediction and the GT answers are passed through the punctuation step
-    only, and only when they are not all identical (see the module table). Leave-one-out is
-    by position (the toolkit compares answer dicts, whose ``answer_id`` makes them distinct).
+
+def vqav2_accuracy(prediction: str, answers: Sequence[str], rule: str = "official") -> float:
+    """VQAv2 accuracy of one answer (GT-Vision-Lab ``vqaEval.py``).
+
+    ``mean over i of min(#{j != i : gt'[j] == pred'} / 3, 1)``. Leave-one-out is by position
+    (the toolkit compares answer dicts, whose ``answer_id`` makes them distinct). Both rules
+    first turn newlines and tabs into spaces and strip the ends. Then:
+
+    * ``"official"`` (toolkit head a013f00, 2021-03-11): only when the stripped GT answers are
+      NOT all identical, the punctuation and the digit/article/contraction steps are applied to
+      every GT answer and to the prediction; otherwise the comparison is exact (``"Yes"``
+      against ten ``"yes"`` scores 0, ``"two"`` against ten ``"2"`` scores 0).
+    * ``"legacy"`` (the toolkit before 2021): the prediction always gets both steps; GT
+      answers get the punctuation step only, and only when they are not all identical (GT is
+      never lower-cased, so ``"yes"`` against ten ``"Yes"`` scores 0).
 
     Args:
         prediction: the predicted answer.
         answers: the human answers (10 in VQAv2), raw strings from the annotation file.
+        rule: ``"official"`` or ``"legacy"``.
 
     Returns:
         Accuracy in [0, 1], a multiple of 1/30 for 10 answers.
+
+    Raises:
+        UnscorableInput: a non-string answer or an empty answer list.
+        ValueError: an unknown rule.
     """
-    pred = _check_answer(prediction, "predicted answer")
-    # The toolkit does NOT lower-case before the punctuation step; only processDigitArticle does.
-    pred = _process_digit_article(_process_punctuation(pred.replace("\n", " ").replace("\t", " ").strip()))
+    if rule not in VQA_RULES:
+        raise ValueError(f"unknown VQAv2 rule {rule!r}; expected one of {VQA_RULES}")
+    pred = _strip_ws(_check_answer(prediction, "predicted answer"))
     if isinstance(answers, str) or len(answers) == 0:
         raise UnscorableInput("VQAv2 answers must be a non-empty list of strings")
     gts = [_check_answer(a, f"ground-truth answer {i}") for i, a in enumerate(answers)]
-    if len(set(gts)) > 1:
-        gts = [_process_punctuation(a) for a in gts]
+    if rule == "official":
+        gts = [_strip_ws(a) for a in gts]
+        if len(set(gts)) > 1:
+            gts = [_process_digit_article(_process_punctuation(a)) for a in gts]
+            pred = _process_digit_article(_process_punctuation(pred))
+    else:
+        # Legacy: GT answers are compared as read (no strip), the prediction always normalised.
+        pred = _process_digit_article(_process_punctuation(pred))
+        if len(set(gts)) > 1:
+            gts = [_process_punctuation(a) for a in gts]
     matches = [a == pred for a in gts]
     total = sum(matches)
     # Leaving answer i out removes it from the count when it matched.
     accs = [min(1, float(total - m) / 3) for m in matches]
     return float(sum(accs)) / len(accs)
+
+
+def _strip_ws(text: str) -> str:
+    return text.replace("\n", " ").replace("\t", " ").strip()

@@ -12,7 +12,7 @@ Writes into the run directory:
 | task | per-sample ``score`` | corpus ``metrics`` (units) |
 |---|---|---|
 | refexp | hit: IoU > 0.5 (0/1); also ``iou`` | ``accuracy`` (share), ``mean_iou`` |
-| vqa | official VQAv2 accuracy in [0, 1] (A-OKVQA: its own rule) | ``vqa_accuracy`` (share) |
+| vqa | VQAv2 accuracy in [0, 1], ``data.vqa_rule`` (A-OKVQA: its own rule) | ``vqa_accuracy`` (share) |
 | captioning | per-image CIDEr-D | ``cider_d`` (CIDEr units, x10 included; papers print x100) |
 | classification | top-1 correct (0/1) | ``top1_accuracy`` (share) |
 | keypoint | GRIT OKS score | COCOeval ``AP`` ... ``AR_large``, ``oks_mean`` |
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -47,7 +48,7 @@ Rows = list[dict[str, Any]]
 
 def score_dataset_run(run_dir: Path, split: EvalSplit,
                       predictions: Mapping[str, Mapping[str, Prediction]], artifact_dir: Path,
-                      run_name: str) -> tuple[dict, str]:
+                      run_name: str, vqa_rule: str | None = None) -> tuple[dict, str]:
     """Score every task of a per-dataset split and write the run's result files.
 
     Args:
@@ -56,6 +57,8 @@ def score_dataset_run(run_dir: Path, split: EvalSplit,
         predictions: task -> example id -> stored prediction.
         artifact_dir: folder of the predicted depth / normal PNGs.
         run_name: the leaderboard row label.
+        vqa_rule: ``metrics.vqa.vqav2_accuracy``'s rule for VQAv2 / OK-VQA / VizWiz
+            (None: ``"official"``).
 
     Returns:
         (the ``metrics.json`` document, the leaderboard Markdown).
@@ -72,7 +75,10 @@ def score_dataset_run(run_dir: Path, split: EvalSplit,
                           f"support {task}")
     samples = [s for s in split.samples if s.target is not None]
     preds = [predictions[task].get(s.example_id) for s in samples]
-    metrics, rows = SCORERS[task](samples, preds, Path(artifact_dir))
+    scorer = SCORERS[task]
+    if task == "vqa":
+        scorer = partial(scorer, rule=vqa_rule or "official")
+    metrics, rows = scorer(samples, preds, Path(artifact_dir))
     errors = 0
     for row, sample, pred in zip(rows, samples, preds):
         row.setdefault("error", None if pred is None else pred.error)
@@ -121,7 +127,7 @@ def aokvqa_direct_accuracy(prediction: str, direct_answers: list[str]) -> float:
     return min(1.0, sum(prediction == a for a in direct_answers) / 3.0)
 
 
-def _score_vqa(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def _score_vqa(samples, preds, artifact_dir, rule: str) -> tuple[dict, Rows]:
     from metrics.vqa import vqav2_accuracy
 
     rows = []
@@ -129,7 +135,8 @@ def _score_vqa(samples, preds, artifact_dir) -> tuple[dict, Rows]:
         words = _output(pred, "words")
         row: dict[str, Any] = {"score": 0.0}
         # Only the A-OKVQA reader gives "choices"; VQAv2, OK-VQA and VizWiz use VQAv2's rule.
-        accuracy = aokvqa_direct_accuracy if "choices" in sample.target else vqav2_accuracy
+        accuracy = (aokvqa_direct_accuracy if "choices" in sample.target
+                    else partial(vqav2_accuracy, rule=rule))
         if words is not None:
             try:
                 row["score"] = accuracy(words, sample.target["answers"])

@@ -186,7 +186,8 @@ def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: lis
             log.info("no ground truth in %s: predictions written, nothing scored", split.name)
             return None, None
         return score_dataset_run(run_dir, split, predictions, store.artifact_dir,
-                                 run_name=f"{settings.model.name}@{split.name}")
+                                 run_name=f"{settings.model.name}@{split.name}",
+                                 vqa_rule=settings.data.vqa_rule)
     submission_root = run_dir / "submission"
     folder = write_submission(submission_root, split.subset, split.samples, predictions,
                               store.artifact_dir, params_in_millions)

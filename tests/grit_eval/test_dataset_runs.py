@@ -125,7 +125,7 @@ def test_coco_captions_cider_oracle_ten_prior_zero(tmp_path):
     assert "| oracle@coco_captions/val2014 | 1000.0 |" in m["oracle"]["_leaderboard"]
 
 
-def write_vqav2(root: Path) -> Path:
+def write_vqav2(root: Path, answers_2: list[str] | None = None) -> Path:
     questions = {"data_subtype": "val2014", "questions": [
         {"question_id": 1, "image_id": 7, "question": "What color is it?"},
         {"question_id": 2, "image_id": 8, "question": "Is it raining?"}]}
@@ -133,7 +133,7 @@ def write_vqav2(root: Path) -> Path:
         {"question_id": 1, "image_id": 7,
          "answers": [{"answer": a} for a in ["red"] * 6 + ["blue"] * 4]},
         {"question_id": 2, "image_id": 8,
-         "answers": [{"answer": a} for a in ["yes"] * 2 + ["no"] * 8]}]}
+         "answers": [{"answer": a} for a in answers_2 or ["yes"] * 2 + ["no"] * 8]}]}
     root.mkdir(parents=True)
     (root / "v2_OpenEnded_mscoco_val2014_questions.json").write_text(json.dumps(questions))
     (root / "v2_mscoco_val2014_annotations.json").write_text(json.dumps(annotations))
@@ -151,6 +151,25 @@ def test_vqav2_official_accuracy_oracle_one_prior_hand_computed(tmp_path):
     # (2 * 1/3 + 8 * 2/3) / 10 = 0.6. Mean over the split: 0.3.
     assert [r["score"] for r in m["prior"]["_records"]] == pytest.approx([0.0, 0.6])
     assert m["prior"]["metrics"]["vqa_accuracy"] == pytest.approx(0.3)
+
+
+def test_vqav2_rule_setting_official_default_and_legacy(tmp_path):
+    # Question 2: "Yes" x 2 + "no" x 8 (not unanimous). Prior "yes": the official rule
+    # lower-cases GT answers -> 2 matches -> 0.6; the legacy rule does not -> 0.
+    root = write_vqav2(tmp_path / "vqa", ["Yes"] * 2 + ["no"] * 8)
+    scores = {}
+    for rule in ("official", "legacy"):
+        run = tmp_path / f"run_{rule}"
+        done = grit_eval(run, "model=prior", "data=vqav2", f"data.root={root}",
+                         f"data.vqa_rule={rule}", check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        records = (run / "records.jsonl").read_text().splitlines()
+        scores[rule] = [json.loads(x)["score"] for x in records]
+    assert scores["official"] == pytest.approx([0.0, 0.6])
+    assert scores["legacy"] == [0.0, 0.0]
+    bad = grit_eval(tmp_path / "run_bad", "model=prior", "data=vqav2", f"data.root={root}",
+                    "data.vqa_rule=lmms", check=False)
+    assert bad.returncode == 2 and "data.vqa_rule must be one of official, legacy" in bad.stderr
 
 
 def write_nyuv2(root: Path) -> Path:
