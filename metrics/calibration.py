@@ -28,12 +28,16 @@ def sample_measures(score: np.ndarray, confidence: np.ndarray) -> dict[str, np.n
     c = np.asarray(confidence, dtype=np.float64)
     if s.shape != c.shape:
         raise ValueError(f"score shape {s.shape} and confidence shape {c.shape} differ")
-    # Same operation order as evaluate.py, so values are bit-identical.
+    # Same operation order as evaluate.py, so values are bit-identical. The square is the C
+    # library's pow(x, 2) as Python's (and numpy 1.x scalars') ``** 2`` computes it: it can
+    # differ from x * x (numpy's array ``** 2``) in the last bit.
+    error = 100 * (c - s)
+    squared = np.array([v**2 for v in error.ravel().tolist()], np.float64).reshape(error.shape)
     return {
         "acc": 100 * s,
         "inf": 100 * c * s,
         "misinf": 100 * c * (1 - s),
         "conf": 100 * c,
         "sa": 100 * (c * s + (1 - c) * (1 - s)),
-        "rmse": (100 * (c - s)) ** 2,
+        "rmse": squared,
     }

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from results.leaderboard import TASK_KEYS
+from results.partitions import TASK_KEYS
 
 REQUIRED = ("example_id", "task", "dist", "src")
 # Bootstrap draws are made in chunks of at most this many indices ([B, n] int64), so that a

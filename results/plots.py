@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from results.collect import FINISHED
-from results.leaderboard import CONCEPT_GROUPS, TASK_KEYS
+from results.partitions import CONCEPT_GROUPS, TASK_KEYS
 from results.prompt_study import PromptStudy
 
 # Beyond this many runs a plot labels runs by their row number in the leaderboard table.

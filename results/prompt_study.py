@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from results.collect import CONFIG_PREFIX, LABEL_IGNORED, label_runs
-from results.leaderboard import TASK_KEYS
+from results.partitions import TASK_KEYS
 from results.report_tables import NOT_RUN, ReportTable, run_cell
 
 DEFAULT = "(adapter default)"

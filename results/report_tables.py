@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from results.collect import FINISHED, LABEL_IGNORED, label_runs
-from results.leaderboard import CONCEPT_GROUPS, TASK_KEYS
+from results.partitions import CONCEPT_GROUPS, TASK_KEYS
 
 SHORT_TO_TASK = {short: task for task, short in TASK_KEYS.items()}
 COLUMNS_SHORT = (*TASK_KEYS.values(), "all")
