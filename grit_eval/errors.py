@@ -4,6 +4,10 @@ Every message names the file, the example id where there is one, and what is wro
 The command-line entry points catch ``GritEvalError``, print ``<prog>: error: <message>`` and
 exit with status 2.
 """
+import argparse
+import errno
+import os
+from typing import NoReturn
 
 
 class GritEvalError(Exception):
@@ -24,3 +28,19 @@ class StoreError(GritEvalError):
 
 class ConfigError(GritEvalError):
     """A setting is missing, unknown or inconsistent."""
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse without the usage block on errors: one line ``<prog>: error: ...``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def error_line(exc: BaseException) -> str:
+    """The one-line message of a user-facing error (``GritEvalError`` or ``OSError``)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR) and not os.path.isdir(exc.filename):
+            return f"{exc.filename}: is a file where a folder is needed"
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return " ".join(str(exc).split()) if isinstance(exc, OSError) else str(exc)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from grit_eval.errors import OneLineArgumentParser
+
 PROG = "grit-eval-merge"
 
 
@@ -26,7 +28,10 @@ def _manifests(dirs: Sequence[Path]) -> list[dict]:
         path = d / "manifest.json"
         if not path.is_file():
             raise StoreError(f"{path}: not found; is {d} a grit-eval run directory?")
-        manifest = json.loads(path.read_text())
+        try:
+            manifest = json.loads(path.read_text())
+        except ValueError:
+            raise StoreError(f"{path}: not valid JSON; is {d} a grit-eval run directory?") from None
         if manifest.get("status") != "finished":
             raise StoreError(f"{d}: the shard has not finished (status {manifest.get('status')!r}); rerun it first")
         out.append(manifest)
@@ -51,7 +56,7 @@ def _check_shards(dirs: Sequence[Path], manifests: list[dict]) -> None:
         raise StoreError(f"shard(s) {missing} of {n} are missing; got {sorted(seen)}")
     def identity(m: dict) -> dict:
         config = json.loads(json.dumps(m["config"]))
-        config["run"] = {k: v for k, v in config["run"].items() if k not in ("dir", "shard", "num_shards", "progress")}
+        config["run"] = {k: v for k, v in config["run"].items() if k not in ("dir", "shard", "num_shards", "progress", "break_lock")}
         return config
     first = identity(manifests[0])
     for d, m in zip(dirs[1:], manifests[1:]):
@@ -59,7 +64,7 @@ def _check_shards(dirs: Sequence[Path], manifests: list[dict]) -> None:
             raise StoreError(f"{d}: its settings differ from {dirs[0]}'s; shards must come from one evaluation")
 
 
-def merge(dirs: Sequence[Path], out: Path) -> Path:
+def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     from grit_eval.errors import StoreError
     from grit_eval.run.lock import RunLock
     from grit_eval.run.manifest import now_iso, write_manifest
@@ -79,7 +84,7 @@ def merge(dirs: Sequence[Path], out: Path) -> Path:
     settings = settings_from_dict(manifests[0]["config"])
     settings = dataclasses.replace(settings, run=dataclasses.replace(settings.run, dir=str(out), shard=None, num_shards=None))
     tasks = manifests[0].get("run_tasks") or settings.tasks
-    with RunLock(out):
+    with RunLock(out, force=break_lock, override="--break-lock"):
         split = load_split(settings.data, list(settings.tasks))
         stores = [PredictionStore(d / "predictions" / split.subset) for d in dirs]
         merged = PredictionStore(out / "predictions" / split.subset)
@@ -128,16 +133,21 @@ def _artifact_names(prediction) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = OneLineArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("shards", nargs="+", type=Path, help="run directories of the shards")
     parser.add_argument("--out", type=Path, required=True, help="the merged run directory")
+    parser.add_argument("--break-lock", action="store_true",
+                        help="take --out's lock over whoever holds it (its owner is known to be gone)")
     args = parser.parse_args(argv)
-    from grit_eval.errors import GritEvalError
+    from grit_eval.errors import GritEvalError, error_line
 
     try:
-        out = merge(args.shards, args.out)
-    except GritEvalError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        out = merge(args.shards, args.out, args.break_lock)
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except (GritEvalError, OSError) as exc:
+        print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
         return 2
     print(f"{PROG}: merged {len(args.shards)} shards into {out}")
     return 0

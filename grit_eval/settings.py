@@ -58,13 +58,17 @@ class RunSettings:
     # predicts; `grit-eval-merge` then merges the shards and scores.
     shard: Optional[int] = None
     num_shards: Optional[int] = None
+    # Take the run directory's lock over whoever holds it (after a crash the lock could not be
+    # proven stale, e.g. a process on another host that is known to be gone).
+    break_lock: bool = False
 
 
 @dataclass
 class EvalSettings:
     model: ModelSettings = field(default_factory=ModelSettings)
     data: DataSettings = field(default_factory=DataSettings)
-    tasks: list[str] = field(default_factory=lambda: list(GRIT_TASKS))
+    # A list, one name, "a,b" or "all" on the command line; the CLI makes it a list of names.
+    tasks: Any = field(default_factory=lambda: list(GRIT_TASKS))
     run: RunSettings = field(default_factory=RunSettings)
 
 

@@ -26,6 +26,7 @@ from model_adapters.prior import EXTRA_TASKS
 
 class OracleAdapter:
     name = "oracle"
+    batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)
     supported_tasks = frozenset(GRIT_TASKS) | frozenset(EXTRA_TASKS)
 
     def __init__(self, samples: Sequence[Sample], gt_normals_dir: Path | None):

@@ -16,6 +16,7 @@ from grit_eval.types import GRIT_TASKS, Prediction, Request
 
 class ReplayAdapter:
     name = "replay"
+    batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)
     supported_tasks = frozenset(GRIT_TASKS)
 
     def __init__(self, source: Path, subset: str):

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from grit_eval.data.fields import prediction_field_problem
 from grit_eval.errors import ConfigError
 from grit_eval.registry import resolve, suggest
+from grit_eval.run.binding import check_binding, run_binding
 from grit_eval.run.lock import RunLock
 from grit_eval.run.manifest import now_iso, write_manifest
 from grit_eval.run.shards import resolve_shard, shard_samples
@@ -40,15 +41,23 @@ class RunOutcome:
     leaderboard: str | None
 
 
-def check_tasks(tasks: Sequence[str]) -> list[str]:
-    """The requested task names, each a GRIT task or a per-dataset task (e.g. captioning)."""
+def check_tasks(tasks: Sequence[str] | str) -> list[str]:
+    """The requested task names, each a GRIT task or a per-dataset task (e.g. captioning).
+
+    Accepts every way the command line names tasks: a list (``tasks=[vqa,normal]``), one
+    name (``tasks=vqa``), a quoted comma list (``tasks='vqa,normal'``) and ``all``.
+    """
     from grit_eval.dataset_splits import DATASET_TASKS
 
     known = list(dict.fromkeys([*GRIT_TASKS, *DATASET_TASKS]))
-    tasks = list(tasks)
+    names = tasks.split(",") if isinstance(tasks, str) else list(tasks)
+    names = [n.strip() if isinstance(n, str) else n for n in names]
+    tasks = list(dict.fromkeys(t for n in names for t in (GRIT_TASKS if n == "all" else [n])))
+    if not tasks:
+        raise ConfigError("tasks is empty; name at least one task (or tasks=all)")
     for task in tasks:
         if task not in known:
-            raise ConfigError(f"unknown task {task!r}.{suggest(task, known)}")
+            raise ConfigError(f"unknown task {task!r}.{suggest(str(task), known)}")
     return tasks
 
 
@@ -70,7 +79,24 @@ def split_tasks(requested: list[str], split: EvalSplit) -> list[str]:
 
 def build_adapter(settings: EvalSettings, split: EvalSplit) -> Any:
     adapter_cls = resolve("adapter", settings.model.name)
-    return adapter_cls.from_settings(settings.model, split)
+    try:
+        return adapter_cls.from_settings(settings.model, split)
+    except ValueError as exc:  # e.g. a truncated or mismatched checkpoint: the settings' fault
+        raise ConfigError(f"model={settings.model.name}: {exc}") from None
+
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def check_model_settings(settings: EvalSettings) -> None:
+    """Settings every adapter shares, checked before anything is loaded or written."""
+    model = settings.model
+    if isinstance(model.batch_size, bool) or not isinstance(model.batch_size, int) or model.batch_size < 1:
+        raise ConfigError(f"model.batch_size={model.batch_size}: must be a positive integer")
+    if model.dtype not in DTYPES:
+        raise ConfigError(f"model.dtype={model.dtype}: unknown dtype.{suggest(str(model.dtype), list(DTYPES))}")
+    if model.params_in_millions is not None and model.params_in_millions < 0:
+        raise ConfigError(f"model.params_in_millions={model.params_in_millions}: must be >= 0")
 
 
 def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, task: str,
@@ -132,19 +158,28 @@ def _params(settings: EvalSettings, adapter: Any) -> int:
 
 
 def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
-    """Evaluate ``settings.model`` on ``settings.data`` into ``run_dir`` (resuming if present)."""
+    """Evaluate ``settings.model`` on ``settings.data`` into ``run_dir`` (resuming if present).
+
+    Everything that can be refused (settings, data, a run directory bound to another
+    evaluation, a busy lock, the model) is checked before the run directory is written to.
+    """
     run_dir = Path(run_dir)
     tasks = check_tasks(settings.tasks)
+    settings = dataclasses.replace(settings, tasks=tasks)
+    check_model_settings(settings)
     started = time.perf_counter()
-    with RunLock(run_dir):
-        split = load_split(settings.data, tasks)
-        if not split.is_grit:
-            tasks = split_tasks(tasks, split)
-        shard, num_shards = resolve_shard(settings.run.shard, settings.run.num_shards)
-        sharding = {"shard": shard, "num_shards": num_shards}
-        write_manifest(run_dir, settings, {"split": describe(split), "started": now_iso(),
-                                           "status": "running", **sharding})
+    split = load_split(settings.data, tasks)
+    if not split.is_grit:
+        tasks = split_tasks(tasks, split)
+    shard, num_shards = resolve_shard(settings.run.shard, settings.run.num_shards)
+    sharding = {"shard": shard, "num_shards": num_shards}
+    binding = run_binding(settings, split, resolve("adapter", settings.model.name), shard, num_shards)
+    with RunLock(run_dir, force=settings.run.break_lock):
+        check_binding(run_dir, binding)
         adapter = build_adapter(settings, split)
+        remove_temp_files(run_dir)
+        identity = {"split": describe(split), "binding": binding, **sharding}
+        write_manifest(run_dir, settings, {**identity, "started": now_iso(), "status": "running"})
         store = PredictionStore(run_dir / "predictions" / split.subset)
         samples = shard_samples(list(split.samples), shard, num_shards)
         errors = 0
@@ -165,11 +200,18 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
             log.info("shard %d of %d done; merge the shards with grit-eval-merge", shard, num_shards)
         timings = {"predict_s": round(predicted - started, 3),
                    "finalize_s": round(time.perf_counter() - predicted, 3)}
-        write_manifest(run_dir, settings, {"split": describe(split), "finished": now_iso(),
-                                           "status": "finished", "timings": timings,
-                                           "prediction_errors": errors, "run_tasks": run_tasks,
-                                           "params_in_millions": params, **sharding})
+        write_manifest(run_dir, settings, {**identity, "finished": now_iso(), "status": "finished",
+                                           "timings": timings, "prediction_errors": errors,
+                                           "run_tasks": run_tasks, "params_in_millions": params})
     return RunOutcome(run_dir, split.name, outcome[0], errors, outcome[1])
+
+
+def remove_temp_files(run_dir: Path) -> None:
+    """Delete the temp files a killed run left (``.<name>.*.tmp``, see run/atomic.py)."""
+    for path in Path(run_dir).rglob(".*.tmp"):
+        if path.is_file():
+            log.info("removing %s, left by an interrupted run", path)
+            path.unlink(missing_ok=True)
 
 
 def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: list[str],

@@ -3,10 +3,14 @@
 Each line is ``<crc32 hex> <json>\\n``. On open, lines are verified; a torn or corrupt LAST
 line (the process died mid-write) is dropped and truncated away, a corrupt line elsewhere is
 an error (someone edited the file). Artifacts (normal PNGs) are written atomically BEFORE the
-line that refers to them, so a line on disk always has its files.
+line that refers to them, so a line on disk always has its files; the line carries each
+artifact's sha256 (``ARTIFACT_KEY``), and loading checks them: a prediction whose artifact is
+missing or damaged is dropped (with a warning), so it is predicted again, never scored as an
+empty map.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -19,6 +23,7 @@ from grit_eval.run.atomic import write_bytes_atomic
 from grit_eval.types import Prediction
 
 log = logging.getLogger(__name__)
+ARTIFACT_KEY = "artifact_sha256"  # {file name: sha256 hex} of the line's artifacts
 
 
 def _encode_line(payload: dict) -> bytes:
@@ -72,10 +77,28 @@ class PredictionStore:
                     raise StoreError(f"{path}: line {number} is corrupt (checksum mismatch); "
                                      "the store was edited by hand - move it away to start over")
                 good_bytes += len(line)
+                checksums = payload.pop(ARTIFACT_KEY, {})
                 prediction = Prediction(**{**payload, "artifacts": {}})
+                damaged = self._damaged_artifact(checksums)
+                if damaged:
+                    log.warning("%s %s: its artifact %s is %s; the sample will be predicted again",
+                                task, prediction.example_id, self.artifact_dir / damaged[0], damaged[1])
+                    found.pop(prediction.example_id, None)
+                    continue
                 found[prediction.example_id] = prediction
         self._done[task] = found
         return found
+
+    def _damaged_artifact(self, checksums: dict[str, str]) -> tuple[str, str] | None:
+        """(name, "missing" | "damaged") for the first artifact not as stored, else None."""
+        for name, expected in checksums.items():
+            try:
+                data = (self.artifact_dir / name).read_bytes()
+            except FileNotFoundError:
+                return name, "missing"
+            if hashlib.sha256(data).hexdigest() != expected:
+                return name, "damaged (checksum mismatch)"
+        return None
 
     def append(self, task: str, predictions: list[Prediction]) -> None:
         """Persist a batch: artifacts first, then one fsynced append of all its lines."""
@@ -85,7 +108,8 @@ class PredictionStore:
             for name, data in prediction.artifacts.items():
                 write_bytes_atomic(self.artifact_dir / name, data)
             payload = asdict(prediction)
-            payload.pop("artifacts")
+            payload[ARTIFACT_KEY] = {name: hashlib.sha256(data).hexdigest()
+                                     for name, data in payload.pop("artifacts").items()}
             chunks.append(_encode_line(payload))
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self._path(task), "ab") as handle:

@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from grit_eval.errors import OneLineArgumentParser
+
 PROG = "grit-eval-score"
 OFFICIAL_PRED_DIR = Path("/predictions")  # the official script's --pred_dir default
 # Columns of <subset>_samples.jsonl, in order.
@@ -30,7 +32,7 @@ SAMPLE_LINE_FIELDS = ("example_id", "task", "acc", "confidence", "inf", "misinf"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog=PROG, description="Score a GRIT submission exactly as the official leaderboard.")
     parser.add_argument("--pred_zip", type=Path, default=None,
                         help="submission zip holding <subset>/ (extracted to a temporary folder)")
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loggers = (log, logging.getLogger("results"))
     for logger in loggers:
         logger.addHandler(handler)
-    from grit_eval.errors import GritEvalError
+    from grit_eval.errors import GritEvalError, error_line
     from grit_eval.run.atomic import write_text_atomic
 
     try:
@@ -143,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples_text = _sample_lines(records)
         write_text_atomic(args.outdir / f"{args.subset}_samples.jsonl", samples_text)
         write_text_atomic(args.outdir / f"{args.subset}_metrics.json", metrics_text)
-    except GritEvalError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+    except (GritEvalError, OSError) as err:
+        print(f"{PROG}: error: {error_line(err)}", file=sys.stderr)
         return 2
     finally:
         for logger in loggers:

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from grit_eval.errors import OneLineArgumentParser
+
 PROG = "grit-eval-submit"
 MAX_LISTED = 5
 
@@ -30,7 +32,7 @@ _count.__name__ = "non-negative integer"  # argparse names the type in its messa
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = OneLineArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, help="a grit-eval run directory")
     parser.add_argument("--subset", required=True, choices=["ablation", "test"])
     parser.add_argument("--params-in-millions", type=_count, default=None,
@@ -99,12 +101,12 @@ def build_submission(run_dir: Path, subset: str, params: int | None, out: Path |
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from grit_eval.errors import GritEvalError
+    from grit_eval.errors import GritEvalError, error_line
 
     try:
         path = build_submission(args.run_dir, args.subset, args.params_in_millions, args.out)
-    except GritEvalError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    except (GritEvalError, OSError) as exc:
+        print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
         return 2
     print(f"{PROG}: wrote {path}")
     return 0

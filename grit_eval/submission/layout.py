@@ -9,6 +9,7 @@ leaderboard still accepts the submission; the failure stays in the run's records
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from grit_eval.run.atomic import write_bytes_atomic, write_json_atomic
-from grit_eval.types import TASK_OUTPUT_FIELD, Prediction, Sample
+from grit_eval.types import GRIT_TASKS, TASK_OUTPUT_FIELD, Prediction, Sample
 
 _EMPTY = {"words": "", "bboxes": [], "masks": [], "points": []}
 
@@ -66,11 +67,24 @@ def write_submission(out_dir: Path, subset: str, samples: Sequence[Sample],
     return folder
 
 
+def layout_files(folder: Path) -> list[Path]:
+    """The files of the official layout in ``folder``: params.json, each ``<task>.json`` and
+    the normal maps ``normal.json`` names; anything else there (a stray temp file) is not."""
+    folder = Path(folder)
+    files = [folder / "params.json"] + [folder / f"{t}.json" for t in GRIT_TASKS
+                                        if (folder / f"{t}.json").is_file()]
+    if (folder / "normal.json").is_file():
+        entries = json.loads((folder / "normal.json").read_text())
+        files += [folder / "normals" / e["normal"] for e in entries]
+    return files
+
+
 def zip_folder(folder: Path, zip_path: Path) -> Path:
-    """Zip ``folder`` (kept as the single top-level folder) deterministically and atomically."""
+    """Zip the layout files of ``folder`` (kept as the single top-level folder)
+    deterministically and atomically."""
     folder = Path(folder)
     buffer = io.BytesIO()
-    files: Iterable[Path] = sorted(p for p in folder.rglob("*") if p.is_file())
+    files: Iterable[Path] = sorted(layout_files(folder))
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", _ZIP_TIME)
