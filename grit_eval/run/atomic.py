@@ -19,6 +19,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # e.g. ENOSPC: say which file could not be written
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, err.filename or str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -112,9 +112,12 @@ class PredictionStore:
                                      for name, data in payload.pop("artifacts").items()}
             chunks.append(_encode_line(payload))
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self._path(task), "ab") as handle:
-            handle.write(b"".join(chunks))
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(self._path(task), "ab") as handle:
+                handle.write(b"".join(chunks))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as err:  # e.g. ENOSPC; a torn tail is dropped on resume
+            raise OSError(err.errno, err.strerror, err.filename or str(self._path(task))) from None
         for prediction in predictions:
             done[prediction.example_id] = prediction
