@@ -6,14 +6,19 @@ per task (a quarter of them ``_dist`` copies; normal maps 480x640 PNG), scores i
 task (time spent in ``score_sample``), the total, and the aggregation time against a baseline
 measured in the same run: the official per-key loop (filter the records frame once per
 (measure, group, partition, task) and take mean / var / sem, as ``evaluate.get_metric``).
+Then two normal-map sets (``benchmarks/normal_map_sets.py``): >= 500 maps between 24x24 and
+64x64, and 480x640 maps, each scored end to end by ``grit-eval-score`` and by the official
+evaluate.py's shape (per-sample R-RANSAC loop + per-key aggregation) in the same run.
 
     python3 benchmarks/score_grit.py [--per-task 1000] [--normal-per-task 1000]
+                                     [--small-maps 520] [--large-maps 30] [--skip-mixed]
 """
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import os
 import tempfile
 import time
 import zipfile
@@ -225,5 +230,17 @@ if __name__ == "__main__":
     parser.add_argument("--normal-per-task", type=int, default=1000)
     parser.add_argument("--no-sequential-baseline", action="store_true",
                         help="skip the second, single-process pass")
+    parser.add_argument("--small-maps", type=int, default=520,
+                        help="normal maps between 24x24 and 64x64 (0: skip that set)")
+    parser.add_argument("--large-maps", type=int, default=30, help="480x640 normal maps (0: skip)")
+    parser.add_argument("--skip-mixed", action="store_true", help="only the normal-map sets")
     args = parser.parse_args()
-    run(args.per_task, args.normal_per_task, not args.no_sequential_baseline)
+    print("load averages (1, 5, 15 min): %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
+    if not args.skip_mixed:
+        run(args.per_task, args.normal_per_task, not args.no_sequential_baseline)
+    from normal_map_sets import compare
+
+    for kind, n_maps in (("small", args.small_maps), ("large", args.large_maps)):
+        if n_maps:
+            compare(kind, n_maps, official_loop_aggregation)
+    print("load averages after (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())

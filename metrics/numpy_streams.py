@@ -16,7 +16,9 @@ depend only on sizes. This module recomputes them:
   `np.random.choice(population, size, replace=False)`, from a private `RandomState`.
 
 Cases we do not reproduce by vector arithmetic (the tail-shuffle regime, populations of 2^32
-or more) are delegated to numpy itself, so every answer is exact.
+or more) and small populations, where collisions make the replay slower than numpy's own loop
+(population < 40 x size), are delegated to numpy itself on a local generator, so every answer
+is exact.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ _WORD = np.uint64(1 << 32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 # Draws evaluated per vectorised block; a rejection re-evaluates the rest of its block only.
 _BLOCK = 16384
+# Below population = this x size, `generator_choice` calls numpy's own loop.
+_NUMPY_LOOP_FACTOR = 40
 
 
 def _pcg64_words(bit_generator: np.random.PCG64, n_outputs: int) -> np.ndarray:
@@ -197,10 +201,12 @@ def generator_choice(population: int, size: int, repeats: int, seed: int = 0, *,
     if size > population or size < 0:
         raise ValueError(f"cannot choose {size} of {population} without replacement")
     tail_shuffle = population > 10000 and size > population // 50  # numpy's cutoff (shuffle)
-    if tail_shuffle or population >= 1 << 32 or size < 2 or repeats == 0:
-        rng = np.random.default_rng(seed)  # exact by definition, and cheap in these regimes
-        return np.array([rng.choice(population, size, replace=False)
-                         for _ in range(repeats)], dtype=np.int64).reshape(repeats, size)
+    # Floyd collisions (~size^2 / 2 population per row) make the vector replay slow on small
+    # populations, where numpy's own loop (~20 us per call) is cheaper: measured crossover
+    # near population = 40 * size (benchmarks/score_grit.py, small maps).
+    crowded = population < _NUMPY_LOOP_FACTOR * size
+    if tail_shuffle or crowded or population >= 1 << 32 or size < 2 or repeats == 0:
+        return numpy_choice(population, size, repeats, seed)
     first_j = population - size
     n_floyd = size - (first_j == 0)  # a bound of 0 (j = 0) returns 0 without reading a word
     highs = np.concatenate([np.arange(population - n_floyd, population, dtype=np.uint64),
@@ -216,6 +222,21 @@ def generator_choice(population: int, size: int, repeats: int, seed: int = 0, *,
     if ordered:
         swaps = lemire_rounds(seed, highs, repeats, slice(n_floyd, None)).astype(np.int64)
         _lockstep_shuffle(out, swaps)
+    return out
+
+
+def numpy_choice(population: int, size: int, repeats: int, seed: int = 0) -> np.ndarray:
+    """numpy's own `[rng.choice(population, size, replace=False) for _ in range(repeats)]` on
+    a local `rng = np.random.Generator(np.random.PCG64(seed))` (= `default_rng(seed)`): exact
+    by definition; the global RNG is not touched.
+
+    Returns:
+        [repeats, size] int64.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    out = np.empty((repeats, size), dtype=np.int64)
+    for k in range(repeats):
+        out[k] = rng.choice(population, size, replace=False)
     return out
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from metrics import numpy_streams
 from metrics.numpy_streams import generator_choice, legacy_choice
 
 
@@ -78,3 +79,27 @@ def test_streams_leave_global_rng_alone():
         assert np.array_equal(np.random.random_sample(3), expected)
     finally:
         np.random.set_state(state)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_normal_metric_draws_equal_numpy_at_every_map_size(seed):
+    # The normal metric's call: 500 x rng.choice(N, 500, replace=False) after default_rng(0),
+    # for valid-pixel counts from 500 (a 24x24 map) to 640x480, on both sides of the switch
+    # between numpy's own loop and the vector replay (population 40 x 500 = 20000).
+    sizes = sorted({*np.geomspace(500, 307200, 24).astype(int), 576, 2100, 19999, 20000, 20001})
+    for population in sizes:
+        expected = numpy_generator_choice(population, 500, 500, seed)
+        assert np.array_equal(generator_choice(population, 500, 500, seed), expected), population
+
+
+@pytest.mark.parametrize("population, size, repeats, seed", [
+    (500, 500, 4, 0), (501, 500, 4, 0), (999, 500, 6, 3), (3000, 64, 20, 1), (10, 3, 50, 5),
+])
+def test_vector_replay_of_crowded_draws_equals_numpy(monkeypatch, population, size, repeats, seed):
+    # Crowded populations now go to numpy's own loop; the replay (many Floyd collisions,
+    # chained j-collisions) must stay exact where it is used, so force it here.
+    monkeypatch.setattr(numpy_streams, "_NUMPY_LOOP_FACTOR", 0)
+    expected = numpy_generator_choice(population, size, repeats, seed)
+    assert np.array_equal(generator_choice(population, size, repeats, seed), expected)
+    unordered = generator_choice(population, size, repeats, seed, ordered=False)
+    assert np.array_equal(np.sort(unordered, axis=1), np.sort(expected, axis=1))
