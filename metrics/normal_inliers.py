@@ -149,17 +149,52 @@ def subset_inlier_counts(rotations: np.ndarray, pixel_ids: np.ndarray, pred32: n
     sure, undecided = _screen(_rotated_dot32(rotations.astype(np.float32), u, v), degrees)
     counts = np.count_nonzero(sure, axis=1)
     flat = np.flatnonzero(undecided)
-    if flat.size:
-        hyp, col = np.divmod(flat, pixel_ids.shape[1])
-        groups, starts, sizes = np.unique(hyp, return_index=True, return_counts=True)
-        # One padded block per hypothesis (repeating its first pixel), one batched matmul.
-        width = int(sizes.max())
-        slot = np.arange(width)
-        take = np.minimum(slot, sizes[:, None] - 1) + starts[:, None]
-        ids = pixel_ids[hyp[take], col[take]]
-        flags = _exact_flags(rotations[groups], ids, pred_colours, gt_colours, degrees)
-        counts[groups] += np.count_nonzero(flags & (slot < sizes[:, None]), axis=1)
+    _add_rechecked(counts, rotations, flat // pixel_ids.shape[1], pixel_ids.reshape(-1)[flat],
+                   pred_colours, gt_colours, degrees)
     return counts
+
+
+def valid_subset_inlier_counts(rotations: np.ndarray, subsets: np.ndarray,
+                               pixel_ids: np.ndarray, pred32: np.ndarray, gt32: np.ndarray,
+                               pred_colours: np.ndarray, gt_colours: np.ndarray,
+                               degrees: float = INLIER_DEG) -> np.ndarray:
+    """``subset_inlier_counts(rotations, pixel_ids[subsets], ...)``, computed by screening
+    every hypothesis on every valid pixel once: cheaper than gathering K x S pixels when
+    the N valid pixels are at most a few subset sizes (small maps).
+
+    Args:
+        subsets: [K, S] int64 indices into range(N) (valid pixels).
+        pixel_ids: [N] int64 flat pixel index of each valid pixel.
+        Others: as in `subset_inlier_counts`.
+    """
+    u = pred32.take(pixel_ids, axis=1)[None]  # [1, 3, N]
+    v = gt32.take(pixel_ids, axis=1)[None]
+    sure, undecided = _screen(_rotated_dot32(rotations.astype(np.float32), u, v), degrees)
+    rows = np.arange(subsets.shape[0])[:, None]
+    counts = np.count_nonzero(sure[rows, subsets], axis=1)
+    flat = np.flatnonzero(undecided[rows, subsets])
+    _add_rechecked(counts, rotations, flat // subsets.shape[1],
+                   pixel_ids.take(subsets.reshape(-1)[flat]), pred_colours, gt_colours, degrees)
+    return counts
+
+
+def _add_rechecked(counts: np.ndarray, rotations: np.ndarray, hyp: np.ndarray, ids: np.ndarray,
+                   pred_colours: np.ndarray, gt_colours: np.ndarray, degrees: float) -> None:
+    """Add the official verdicts of undecided (hypothesis, pixel) pairs to ``counts``.
+
+    Args:
+        hyp: [D] hypothesis of each undecided pair, ascending.
+        ids: [D] its flat pixel index.
+    """
+    if hyp.size == 0:
+        return
+    groups, starts, sizes = np.unique(hyp, return_index=True, return_counts=True)
+    # One padded block per hypothesis (repeating its first pixel), one batched matmul.
+    width = int(sizes.max())
+    slot = np.arange(width)
+    take = np.minimum(slot, sizes[:, None] - 1) + starts[:, None]
+    flags = _exact_flags(rotations[groups], ids[take], pred_colours, gt_colours, degrees)
+    counts[groups] += np.count_nonzero(flags & (slot < sizes[:, None]), axis=1)
 
 
 def mask_inlier_count(rotation: np.ndarray, mask: np.ndarray, pred32: np.ndarray,

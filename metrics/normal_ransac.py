@@ -23,7 +23,8 @@ import functools
 
 import numpy as np
 
-from metrics.normal_inliers import INLIER_DEG, count_below_angle, rotate, subset_inlier_counts
+from metrics.normal_inliers import (INLIER_DEG, count_below_angle, rotate, subset_inlier_counts,
+                                    valid_subset_inlier_counts)
 from metrics.numpy_streams import generator_choice, legacy_choice
 
 __all__ = ["N_ITERS", "SUBSET_SIZE", "INLIER_DEG", "align_vector_pairs", "count_below_angle",
@@ -33,6 +34,9 @@ __all__ = ["N_ITERS", "SUBSET_SIZE", "INLIER_DEG", "align_vector_pairs", "count_
 # Official defaults (sn_metric -> get_rotation_matrix_RANSAC).
 N_ITERS = 500
 SUBSET_SIZE = 500
+# Up to N = this x subset size valid pixels, every hypothesis is screened on every valid pixel
+# (no K x S gathers); beyond, only the subsets' pixels are gathered and screened.
+_SCREEN_ALL_FACTOR = 4
 
 
 def draw_pair_indices(population: int, n_pairs: int, seed: int = 0) -> np.ndarray:
@@ -187,7 +191,11 @@ def ransac_rotation(pair_pred: np.ndarray, pair_gt: np.ndarray, n_valid: int,
     rotations[0] = np.eye(3)  # iteration 0 keeps the identity (the prediction as given)
     rotations[1:] = align_vector_pairs(pair_gt[pairs], pair_pred[pairs])
     # Inlier counts do not depend on the order inside a subset: its set is enough.
-    counts = subset_inlier_counts(rotations, pixel_ids.take(subsets), pred32, gt32,
-                                  pred_colours, gt_colours, inlier_deg)
+    if n_valid <= _SCREEN_ALL_FACTOR * subset_size:
+        counts = valid_subset_inlier_counts(rotations, subsets, pixel_ids, pred32, gt32,
+                                            pred_colours, gt_colours, inlier_deg)
+    else:
+        counts = subset_inlier_counts(rotations, pixel_ids.take(subsets), pred32, gt32,
+                                      pred_colours, gt_colours, inlier_deg)
     best = select_hypothesis(counts)
     return rotations[0 if best is None else best]

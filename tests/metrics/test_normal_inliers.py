@@ -108,6 +108,26 @@ def test_screened_counts_equal_official_counts_at_the_threshold(monkeypatch):
         assert blocks[-1] == (1, 1)
 
 
+def test_screening_every_valid_pixel_gives_the_subset_counts():
+    # Small maps screen every hypothesis on every valid pixel, then pick the subsets: the
+    # counts must equal the official ones, near-threshold (rechecked) pixels included.
+    near_a, near_b = _colour_pairs_near_angle(11.25, 300, 13)
+    rng = np.random.default_rng(21)
+    pred = np.concatenate([near_a, rng.integers(0, 256, (700, 3), dtype=np.uint8)])
+    gt = np.concatenate([near_b, rng.integers(0, 256, (700, 3), dtype=np.uint8)])
+    rotations = np.stack([np.eye(3), *Rotation.random(6, random_state=8).as_matrix()])
+    valid = np.sort(rng.permutation(1000)[:900])  # flat pixel id of each valid pixel
+    subsets = np.stack([rng.permutation(900)[:500] for _ in rotations])
+    p32, g32 = unit_planar32(pred), unit_planar32(gt)
+    u, v = official_unit_rows(pred), official_unit_rows(gt)
+    official = [int(nr.count_below_angle(Rotation.from_matrix(r).apply(u[valid[k]]), v[valid[k]]))
+                for r, k in zip(rotations, subsets)]
+    got = normal_inliers.valid_subset_inlier_counts(rotations, subsets, valid, p32, g32, pred, gt)
+    assert list(got) == official
+    assert list(normal_inliers.subset_inlier_counts(rotations, valid[subsets], p32, g32, pred,
+                                                    gt)) == official
+
+
 def test_sharp_edge_screen_matches_official_near_40_degrees():
     a, b = _colour_pairs_near_angle(40.0, 64, 15)
     n_a, n_b = decode_normals(a), decode_normals(b)
