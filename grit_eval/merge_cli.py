@@ -86,7 +86,7 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     tasks = manifests[0].get("run_tasks") or settings.tasks
     with RunLock(out, force=break_lock, override="--break-lock"):
         split = load_split(settings.data, list(settings.tasks))
-        stores = [PredictionStore(d / "predictions" / split.subset) for d in dirs]
+        stores = [PredictionStore(d / "predictions" / split.subset, strict=True) for d in dirs]
         merged = PredictionStore(out / "predictions" / split.subset)
         problems, batches = [], {}
         for task in tasks:
@@ -100,8 +100,8 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
                     continue
                 batches[task].append((holders[0], by_shard[holders[0]][sample.example_id]))
         if problems:
-            shown = "\n  ".join(problems[:20]) + ("\n  ..." if len(problems) > 20 else "")
-            raise StoreError(f"the shards do not cover the split exactly once ({len(problems)} problem(s)):\n  {shown}")
+            shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+            raise StoreError(f"the shards do not cover the split exactly once ({len(problems)} problem(s)): {shown}")
         for task, items in batches.items():
             done = merged.load(task)  # a rerun of the merge appends only what is missing
             new = [dataclasses.replace(p, artifacts={n: _read_artifact(stores[i].artifact_dir / n, p)
@@ -141,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from grit_eval.errors import GritEvalError, error_line
 
+    created = not args.out.exists()
     try:
         out = merge(args.shards, args.out, args.break_lock)
     except KeyboardInterrupt:
@@ -148,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (GritEvalError, OSError) as exc:
         print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
+        if created and args.out.is_dir() and not any(args.out.iterdir()):
+            args.out.rmdir()  # refused before writing: leave nothing behind
         return 2
     print(f"{PROG}: merged {len(args.shards)} shards into {out}")
     return 0

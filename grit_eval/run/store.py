@@ -47,8 +47,11 @@ def _decode_line(line: bytes) -> dict | None:
 class PredictionStore:
     """Predictions of one split, one file per task, under ``<run_dir>/predictions/<split>/``."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, strict: bool = False):
+        """``strict``: a missing or damaged artifact is an error (reading a finished run)
+        instead of a prediction to make again (resuming a run)."""
         self.root = Path(root)
+        self.strict = strict
         self.artifact_dir = self.root / "normals"
         self._done: dict[str, dict[str, Prediction]] = {}
 
@@ -80,6 +83,9 @@ class PredictionStore:
                 checksums = payload.pop(ARTIFACT_KEY, {})
                 prediction = Prediction(**{**payload, "artifacts": {}})
                 damaged = self._damaged_artifact(checksums)
+                if damaged and self.strict:
+                    raise StoreError(f"{self.artifact_dir / damaged[0]}: {prediction.example_id}: the "
+                                     f"artifact is {damaged[1]}; rerun that run directory to predict it again")
                 if damaged:
                     log.warning("%s %s: its artifact %s is %s; the sample will be predicted again",
                                 task, prediction.example_id, self.artifact_dir / damaged[0], damaged[1])

@@ -124,6 +124,17 @@ def _sample_lines(records) -> str:
     return "".join(lines)
 
 
+def _check_outdir(outdir: Path) -> None:
+    """``--outdir`` must be a folder or creatable as one (no file on its path)."""
+    from grit_eval.errors import ConfigError
+
+    for path in (outdir, *outdir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ConfigError(f"--outdir {outdir}: {path} is a file, not a folder")
+            return
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit status (0 ok, 2 bad input)."""
     args = build_parser().parse_args(argv)
@@ -139,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from grit_eval.run.atomic import write_text_atomic
 
     try:
+        _check_outdir(args.outdir)  # before the (long) scoring, not after it
         metrics, records = score_submission(args, log)
         # Same layout as the official dump_json_object: indent 4, sorted keys.
         metrics_text = json.dumps(metrics, indent=4, sort_keys=True)

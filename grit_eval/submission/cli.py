@@ -77,10 +77,10 @@ def build_submission(run_dir: Path, subset: str, params: int | None, out: Path |
     if not split.is_grit:
         raise SubmissionError(f"{run_dir}: the run evaluated data={config['data']['name']}, not a GRIT "
                               "split; grit-eval-submit builds GRIT leaderboard submissions only")
-    store = PredictionStore(run_dir / "predictions" / subset)
+    store = PredictionStore(run_dir / "predictions" / subset, strict=True)
     problems = _coverage_problems(split, store)
     if problems:
-        raise SubmissionError(f"{run_dir}: the run does not cover the split:\n  " + "\n  ".join(problems))
+        raise SubmissionError(f"{run_dir}: the run does not cover the split: " + "; ".join(problems))
     if params is None:
         params_file = run_dir / "submission" / subset / "params.json"
         if not params_file.is_file():

@@ -71,7 +71,7 @@ def write_refcoco(root: Path, refs: object = None) -> tuple[Path, Path]:
     return data, images
 
 
-def test_refcoco_oracle_hits_every_box_prior_two_of_three(tmp_path):
+def test_refcoco_oracle_hits_every_box_prior_two_of_three(tmp_path, capsys):
     data, images = write_refcoco(tmp_path)
     m = run_both(tmp_path, "data=refcoco", f"data.root={data}", f"data.images={images}")
     assert m["oracle"]["metrics"] == {"accuracy": 1.0, "mean_iou": 1.0}
@@ -82,6 +82,11 @@ def test_refcoco_oracle_hits_every_box_prior_two_of_three(tmp_path):
     assert [r["iou"] for r in m["prior"]["_records"]] == pytest.approx([1.0, 1.0, 0.0])
     assert [r["example_id"] for r in m["prior"]["_records"]] == ["0_0", "0_1", "1_2"]
     assert "| prior@refcoco/val | 66.7 |" in m["prior"]["_leaderboard"]
+    # not a GRIT split: grit-eval-submit says so (not "refexp: not run")
+    from grit_eval.submission.cli import main as submit_main
+
+    assert submit_main([str(tmp_path / "run_prior"), "--subset", "ablation"]) == 2
+    assert "data=refcoco, not a GRIT split" in capsys.readouterr().err
 
 
 def test_hostile_refs_pickle_is_refused_with_a_clear_error(tmp_path):

@@ -122,3 +122,12 @@ def test_lemma2groups(tmp_path):
     assert read_lemma2groups(good)["cup"] == ("kitchen_objects", "household_objects")
     bad = _write(tmp_path / "bad.json", {"dog": "animals"})
     _expect(bad, "dog: groups must be a list of str", lambda: read_lemma2groups(bad))
+
+
+@pytest.mark.parametrize("folder", ["samples", "ground_truth"])
+def test_duplicated_example_id_is_named_as_such(root, folder):
+    """Not "no ground truth for this public sample" (issue 13, item 14)."""
+    entry = PUBLIC if folder == "samples" else TRUTH
+    path = _write(root / folder / "ablation" / "categorization.json", [entry, entry])
+    with pytest.raises(DataError, match=f"^{path}: c1: duplicated example id$"):
+        read_split(root, "ablation", ["categorization"])

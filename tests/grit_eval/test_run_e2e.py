@@ -113,8 +113,27 @@ def test_killed_run_resumes_to_identical_files(cache, tmp_path):
         kills += proc.returncode == -signal.SIGKILL
         assert not (killed / "metrics.json").exists() or proc.returncode == 0
     assert kills >= 2, "the runs finished before they could be killed"
+    # Then SIGKILL during the final writes (submission, zip, records, metrics, leaderboard).
+    final_kills = 0
+    params = killed / "submission" / "ablation" / "params.json"
+    for _ in range(3):
+        cmd = [sys.executable, "-m", "grit_eval.cli", f"run.dir={killed}", f"data.root={cache}",
+               "run.progress=false", "model.batch_size=6"]
+        started = time.time()
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if params.exists() and params.stat().st_mtime >= started:  # the final writes began
+                time.sleep(rng.random() * 0.6)
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.002)
+        proc.wait()
+        final_kills += proc.returncode == -signal.SIGKILL
+    assert final_kills >= 1, "the final writes finished before they could be killed"
     grit_eval(cache, killed, "model.batch_size=5")  # stale lock of the dead pid is taken over
     assert final_files(killed) == final_files(whole)
+    assert not list(killed.rglob(".*.tmp")), "temp files of the killed runs are cleaned up"
 
 
 def test_bad_input_is_one_clear_line(cache, tmp_path):
