@@ -1,0 +1,108 @@
+"""Building blocks shared by the encoder and decoder (JAX), following the port's arithmetic.
+
+Params are a flat dict keyed by the checkpoint's torch names; torch Linear weights are
+[out, in], so a projection is ``x @ W.T``.
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+NEG_INF = -1e10  # the port adds this (in float32) to masked logits; fully masked rows go uniform
+
+
+def linear(x, w, b=None):
+    y = jnp.einsum("...i,oi->...o", x, w.astype(x.dtype))
+    return y if b is None else y + b.astype(x.dtype)
+
+
+def uio_norm(x, scale, eps: float = 1e-6):
+    """T5-style RMS norm in float32 (no mean subtraction, no bias), cast back, times scale."""
+    x32 = x.astype(jnp.float32)
+    y = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + eps)
+    return scale.astype(x.dtype) * y.astype(x.dtype)
+
+
+def layer_norm(x, w, b, eps: float = 1e-5):
+    mu = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mu), axis=-1, keepdims=True)
+    return (x - mu) * jax.lax.rsqrt(var + eps) * w.astype(x.dtype) + b.astype(x.dtype)
+
+
+def rope_1d(length: int, head_dim: int, base: float = 10000.0) -> np.ndarray:
+    """[length, head_dim] table: (cos p*theta_i, sin p*theta_i) interleaved."""
+    theta = 1.0 / (base ** (np.arange(0, head_dim, 2, dtype=np.float32) / np.float32(head_dim)))
+    ang = np.outer(np.arange(length, dtype=np.float32), theta.astype(np.float32)).astype(np.float32)
+    return np.stack([np.cos(ang), np.sin(ang)], -1).reshape(length, -1).astype(np.float32)
+
+
+def rope_2d(grid: tuple[int, int], head_dim: int, resolution: float = 1.0,
+            base: float = 10000.0) -> np.ndarray:
+    """[h*w, head_dim] table for a row-major grid: row angles then column angles, each half of
+    head_dim, coordinates 0..n-1 times ``resolution``."""
+    h, w = grid
+    n = head_dim // 2
+    theta = (1.0 / (base ** (np.arange(0, n, 2, dtype=np.float32) / np.float32(n)))).astype(np.float32)
+    rows = (np.float32(resolution) * np.arange(h, dtype=np.float32)).astype(np.float32)
+    cols = (np.float32(resolution) * np.arange(w, dtype=np.float32)).astype(np.float32)
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    ang = np.concatenate([np.outer(rr.reshape(-1), theta), np.outer(cc.reshape(-1), theta)], -1)
+    ang = ang.astype(np.float32)
+    return np.stack([np.cos(ang), np.sin(ang)], -1).reshape(h * w, -1).astype(np.float32)
+
+
+def apply_rope(x, table):
+    """x [b, l, h, d]; table [b or 1, l, d] with interleaved (cos, sin); pairs (x0, x1) rotated."""
+    x32 = x.astype(jnp.float32).reshape(*x.shape[:-1], -1, 2)
+    t = table.astype(jnp.float32).reshape(table.shape[0], table.shape[1], 1, -1, 2)
+    cos, sin = t[..., 0], t[..., 1]
+    out = jnp.stack([x32[..., 0] * cos - x32[..., 1] * sin, x32[..., 1] * cos + x32[..., 0] * sin], -1)
+    return out.reshape(x.shape).astype(x.dtype)
+
+
+def mask_bias(mask):
+    """0/1 mask [b, q, k] -> additive float32 bias [b, 1, q, k]."""
+    return jnp.where(mask[:, None] > 0, 0.0, NEG_INF).astype(jnp.float32)
+
+
+def project_qkv(p: dict, prefix: str, xq, xkv, num_heads: int, qk_norm: bool, q_rope, k_rope):
+    """Queries, keys, values split into heads, qk-normed and rotated as the port does."""
+    b, lq, e = xq.shape
+    d = e // num_heads
+    q = linear(xq, p[prefix + "query.weight"]).reshape(b, lq, num_heads, d)
+    k = linear(xkv, p[prefix + "key.weight"]).reshape(b, xkv.shape[1], num_heads, d)
+    v = linear(xkv, p[prefix + "value.weight"]).reshape(b, xkv.shape[1], num_heads, d)
+    if qk_norm:
+        q = uio_norm(q, p[prefix + "query_norm.scale"])
+        k = uio_norm(k, p[prefix + "key_norm.scale"])
+    if q_rope is not None:
+        q = apply_rope(q, q_rope)
+    if k_rope is not None:
+        k = apply_rope(k, k_rope)
+    return q, k, v
+
+
+def attend(p: dict, prefix: str, q, k, v, bias):
+    """float32 logits of q/sqrt(d) . k, + bias, softmax, weighted values, ``out`` projection."""
+    dtype = q.dtype
+    q32 = q.astype(jnp.float32) / np.float32(math.sqrt(q.shape[-1]))
+    logits = jnp.einsum("bqhd,bkhd->bhqk", q32, k.astype(jnp.float32))
+    if bias is not None:
+        logits = logits + bias
+    w = jax.nn.softmax(logits, axis=-1).astype(dtype)
+    out = jnp.einsum("bhqk,bkhd->bqhd", w, v)
+    return linear(out.reshape(*out.shape[:2], -1), p[prefix + "out.weight"])
+
+
+def mlp(p: dict, prefix: str, x, names: list[str], activations: list[str]):
+    """``wo(act_0(wi_0 x) * act_1(wi_1 x) ...)``; the release uses (silu, linear)."""
+    h = None
+    for name, act in zip(names, activations):
+        y = linear(x, p[f"{prefix}mlp.{name}.weight"])
+        y = {"silu": jax.nn.silu, "linear": lambda t: t, "gelu": lambda t: jax.nn.gelu(t, approximate=False),
+             "relu": jax.nn.relu}[act](y)
+        h = y if h is None else h * y
+    return linear(h, p[prefix + "mlp.wo.weight"])
