@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grit_eval.run.atomic import write_json_atomic
+from grit_eval.scoring.environment import numeric_environment
 
 _PACKAGES = ("grit-eval", "numpy", "scipy", "pandas", "pycocotools", "pillow", "hydra-core",
              "jax", "jaxlib", "flax", "sentencepiece")
@@ -51,6 +52,8 @@ def write_manifest(run_dir: Path, settings: Any, extra: dict[str, Any]) -> None:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "git_commit": git_commit(),
+        # The BLAS kernel can move a normal-map score (README: reproducing bit for bit).
+        "numeric_environment": numeric_environment(),
         "command": sys.argv,
         **extra,
     }

@@ -238,5 +238,4 @@ def finalize(run_dir: Path, split: EvalSplit, store: PredictionStore, tasks: lis
     if not split.has_ground_truth:
         log.info("no ground truth in %s: predictions and submission written, nothing scored", split.name)
         return None, None
-    return score_run(run_dir, split, predictions, store.artifact_dir, params_in_millions,
-                     run_name=f"{settings.model.name}@{split.name}")
+    return score_run(run_dir, split, predictions, run_name=f"{settings.model.name}@{split.name}")

@@ -58,11 +58,9 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
     """
     from grit_eval.data.grit_reader import read_ground_truth, read_lemma2groups
     from grit_eval.errors import DataError, SubmissionError
-    from grit_eval.scoring.sample_scorer import sample_outcome, score_samples
-    from grit_eval.scoring.submission_reader import ZipLimits, open_submission, read_predictions
+    from grit_eval.scoring.submission_reader import ZipLimits, open_submission
+    from grit_eval.scoring.submission_scoring import score_submission_tasks
     from grit_eval.types import GRIT_TASKS
-    from results.leaderboard import leaderboard_metrics
-    from results.records import records_frame
 
     lemma2groups = read_lemma2groups(args.lemma2groups) if args.lemma2groups else {}
     normals_dir = args.grit_normals_dir or args.grit_samples_dir / "normals"
@@ -72,7 +70,7 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
         gt_path = args.grit_samples_dir / args.subset / f"{task}.json"
         if not gt_path.is_file():
             raise DataError(f"{gt_path}: file not found")
-        truth[task] = (gt_path, read_ground_truth(gt_path, task))
+        truth[task] = (str(gt_path), read_ground_truth(gt_path, task))
 
     pred_dir = args.pred_dir
     if args.pred_zip is None and pred_dir is None:
@@ -81,37 +79,10 @@ def score_submission(args: argparse.Namespace, log: logging.Logger):
                                   "holding <subset>/)")
         pred_dir = OFFICIAL_PRED_DIR
     limits = ZipLimits.for_split({task: len(samples) for task, (_, samples) in truth.items()})
-    outcomes, missing = [], []
     with open_submission(args.subset, pred_zip=args.pred_zip, pred_dir=pred_dir, limits=limits) as sub:
-        for task, (gt_path, samples) in truth.items():
-            if not sub.task_file(task).is_file():
-                log.warning("%s: no %s.json: %s scores 0 in every cross-task average",
-                            sub.label, task, task)
-                missing.append(task)
-                continue
-            predictions = read_predictions(sub, task)
-            pred_name = sub.name(sub.task_file(task))
-            pairs = []
-            for sample in samples:
-                pred = predictions.get(sample.target["example_id"])
-                if pred is None:
-                    raise SubmissionError(f"{pred_name}: {sample.target['example_id']}: "
-                                          "no prediction for this ground-truth sample")
-                pairs.append((sample, pred))
-            foreign = set(predictions).difference(s.target["example_id"] for s in samples)
-            if foreign:
-                raise SubmissionError(f"{pred_name}: {min(foreign)}: not a sample of the ground "
-                                      f"truth {gt_path} ({len(foreign)} such id(s))")
-            results = score_samples(pairs, gt_normals_dir=normals_dir, pred_normals_dir=sub.normals_dir)
-            for (sample, pred), (status, value) in zip(pairs, results):
-                if status == "unscorable":
-                    raise SubmissionError(f"{pred_name}: {sample.example_id}: {sub.relabel(value)}")
-                if status != "ok":
-                    raise (DataError if status == "DataError" else SubmissionError)(sub.relabel(value))
-                outcomes.append(sample_outcome(sample, value, pred["confidence"]))
-        params = sub.params_in_millions
-    records = records_frame(outcomes, lemma2groups)
-    return leaderboard_metrics(records, params, missing), records
+        scored = score_submission_tasks(sub, truth, gt_normals_dir=normals_dir,
+                                        lemma2groups=lemma2groups, lenient=False, log=log)
+    return scored.metrics, scored.records
 
 
 def _sample_lines(records) -> str:
@@ -147,16 +118,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for logger in loggers:
         logger.addHandler(handler)
     from grit_eval.errors import GritEvalError, error_line
-    from grit_eval.run.atomic import write_text_atomic
+    from grit_eval.run.atomic import write_json_atomic, write_text_atomic
+    from grit_eval.scoring.environment import numeric_environment
+    from grit_eval.scoring.submission_scoring import metrics_json
 
     try:
         _check_outdir(args.outdir)  # before the (long) scoring, not after it
         metrics, records = score_submission(args, log)
-        # Same layout as the official dump_json_object: indent 4, sorted keys.
-        metrics_text = json.dumps(metrics, indent=4, sort_keys=True)
         samples_text = _sample_lines(records)
         write_text_atomic(args.outdir / f"{args.subset}_samples.jsonl", samples_text)
-        write_text_atomic(args.outdir / f"{args.subset}_metrics.json", metrics_text)
+        # Which BLAS kernel scored the normal maps (it can move an R-RANSAC score).
+        write_json_atomic(args.outdir / f"{args.subset}_environment.json", numeric_environment())
+        write_text_atomic(args.outdir / f"{args.subset}_metrics.json", metrics_json(metrics))
     except (GritEvalError, OSError) as err:
         print(f"{PROG}: error: {error_line(err)}", file=sys.stderr)
         return 2
