@@ -19,6 +19,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "oracle": "model_adapters.oracle:OracleAdapter",
         "replay": "model_adapters.replay:ReplayAdapter",
         "unified_io": "model_adapters.unified_io.adapter:UnifiedIOAdapter",
+        "unified_io_2": "model_adapters.unified_io_2.adapter:UnifiedIO2Adapter",
     },
     # Data splits: functions ``(settings) -> EvalSplit``.
     "dataset": {

@@ -82,3 +82,27 @@ class UIO2Tokenizer:
         prefix = {"text": "[Text] [S] ", "image": "[Image] [S] ", "audio": "[Audio] [S] "}[target_modality]
         ids = self.encode(prefix + prompt)[: max_len - 1]
         return np.array(ids + [EOS_ID], np.int32)
+
+
+def train_tiny_llama_spm(out_dir: str | Path, vocab_size: int = 300) -> Path:
+    """A LLaMA-layout sentencepiece model (unk 0, bos 1, eos 2) padded with user-defined pieces
+    to 32000, so ``model.checkpoint=random`` runs with no files. Scores are meaningless."""
+    import io
+
+    import sentencepiece as spm
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    from model_adapters.unified_io.tokenizer import DEFAULT_TINY_CORPUS
+
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.Train(
+        sentence_iterator=iter(DEFAULT_TINY_CORPUS), model_writer=buf, vocab_size=vocab_size,
+        model_type="bpe", byte_fallback=True, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        character_coverage=1.0, hard_vocab_limit=False, num_threads=1, minloglevel=2)
+    proto = pb.ModelProto.FromString(buf.getvalue())
+    for i in range(len(proto.pieces), BASE_PIECES):
+        proto.pieces.add(piece=f"<tiny_pad_{i}>", score=0.0, type=pb.ModelProto.SentencePiece.USER_DEFINED)
+    path = Path(out_dir) / "tiny_llama_spm.model"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(proto.SerializeToString())
+    return path

@@ -1,0 +1,97 @@
+"""The ``unified_io_2`` GRIT adapter: random tiny weights with no files, task outputs in GRIT's
+shapes with confidences in [0, 1], and one-line errors for bad settings."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from grit_eval.errors import ConfigError
+from grit_eval.types import Request
+from model_adapters.unified_io_2.adapter import UnifiedIO2Adapter
+
+
+@dataclass
+class _Settings:
+    name: str = "unified_io_2"
+    size: Any = "tiny"
+    checkpoint: Any = "random"
+    tokenizer: Any = None
+    dtype: str = "float32"
+    batch_size: int = 8
+    seed: int = 0
+    prompts: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def adapter():
+    return UnifiedIO2Adapter.from_settings(_Settings(options={"box_max_tokens": 16}))
+
+
+@pytest.fixture(scope="module")
+def image_path(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("img") / "img.png"
+    Image.fromarray(rng.integers(0, 255, (60, 90, 3), dtype=np.uint8)).save(path)
+    return str(path)
+
+
+def test_text_tasks_answer_in_grit_shapes(adapter, image_path):
+    reqs = [Request("c", "categorization", image_path, None, (5.0, 5.0, 40.0, 30.0), ("cat", "dog", "red car")),
+            Request("v", "vqa", image_path, "what is it?"),
+            Request("r", "refexp", image_path, "the left dog"),
+            Request("l", "localization", image_path, "dog"),
+            Request("bad", "depth", image_path)]
+    preds = adapter.predict(reqs)
+    assert [p.example_id for p in preds] == ["c", "v", "r", "l", "bad"]
+    assert preds[0].output["words"] in ("cat", "dog", "red car")
+    assert isinstance(preds[1].output["words"], str)
+    assert len(preds[2].output["bboxes"]) == 1 and len(preds[2].output["bboxes"][0]) == 4
+    assert isinstance(preds[3].output["bboxes"], list)
+    for p in preds[:4]:
+        assert p.error is None and 0.0 <= p.confidence <= 1.0, p
+    assert preds[4].error and "not supported" in preds[4].error and preds[4].confidence == 0.0
+
+
+def test_normal_writes_a_png_of_the_original_size(adapter, image_path):
+    (pred,) = adapter.predict([Request("n1", "normal", image_path)])
+    assert pred.error is None and 0.0 <= pred.confidence <= 1.0
+    name = pred.output["normal"]
+    import io
+    with Image.open(io.BytesIO(pred.artifacts[name])) as im:
+        assert im.size == (90, 60) and im.mode == "RGB"
+
+
+def test_bad_settings_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown model.options"):
+        UnifiedIO2Adapter.from_settings(_Settings(options={"nope": 1}))
+    with pytest.raises(ConfigError, match="not a Unified-IO 2 size"):
+        UnifiedIO2Adapter.from_settings(_Settings(size="huge"))
+    (tmp_path / "t.model").write_bytes(b"not a sentencepiece model")
+    with pytest.raises(ConfigError, match="model.tokenizer"):
+        UnifiedIO2Adapter.from_settings(_Settings(tokenizer=str(tmp_path / "t.model")))
+    with pytest.raises(ConfigError, match="requires|required"):
+        UnifiedIO2Adapter.from_settings(_Settings(checkpoint=str(tmp_path)))
+
+
+def test_wrong_size_tokenizer_is_refused(tmp_path):
+    from model_adapters.unified_io.tokenizer import train_tiny_sentencepiece
+    spm = train_tiny_sentencepiece(tmp_path)  # a 256-piece model, not the LLaMA 32000
+    with pytest.raises(ConfigError, match="32000"):
+        UnifiedIO2Adapter.from_settings(_Settings(tokenizer=str(spm)))
+
+
+def test_cli_missing_checkpoint_is_one_line_exit_2(tmp_path, uio2_kit):
+    proc = subprocess.run(
+        [sys.executable, "-m", "grit_eval.cli", "model=unified_io_2", f"model.checkpoint={tmp_path / 'nope'}",
+         f"model.tokenizer={uio2_kit / 'model' / 'tiny_spm.model'}", "data=mini_grit", "data.limit=1",
+         f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [l for l in proc.stderr.splitlines() if "error" in l]
+    assert len(lines) == 1 and "does not exist" in lines[0], proc.stderr[-2000:]
