@@ -193,18 +193,23 @@ def _attnblock(s: dict, b: str, c: int) -> None:
         _conv(s, f"{b}.{n}", c, c, 1)
 
 
+def _level(s: dict, prefix: str, cin: int, cout: int, n_blocks: int, attn: bool) -> int:
+    """One resolution level: n ResBlocks (``{prefix}_block_j``), each with an AttnBlock if attn."""
+    for j in range(n_blocks):
+        _resblock(s, f"{prefix}_block_{j}", cin, cout)
+        cin = cout
+        if attn:
+            _attnblock(s, f"{prefix}_attn_{j}", cin)
+    return cin
+
+
 def _vqgan_shapes(cfg: UIO2Config, s: dict) -> None:
     c, levels = cfg.vqgan, cfg.vqgan_levels()
     nb, z, ed = int(c["num_res_blocks"]), int(c["z_channels"]), int(c["embed_dim"])
     enc, dec = VQGAN + "encoder.", VQGAN + "decoder."
     _conv(s, enc + "conv_in", int(c["ch"]), int(c.get("in_channels", 3)), 3)
     for i, lv in enumerate(levels):
-        cin = lv["in"]
-        for j in range(nb):
-            _resblock(s, f"{enc}down_{i}_block_{j}", cin, lv["out"])
-            cin = lv["out"]
-            if lv["attn"]:
-                _attnblock(s, f"{enc}down_{i}_attn_{j}", cin)
+        cin = _level(s, f"{enc}down_{i}", lv["in"], lv["out"], nb, lv["attn"])
         if i != len(levels) - 1:
             _conv(s, f"{enc}down_{i}_downsample.conv", cin, cin, 3)
     top = levels[-1]["out"]
@@ -220,11 +225,7 @@ def _vqgan_shapes(cfg: UIO2Config, s: dict) -> None:
     _conv(s, dec + "conv_in", top, z, 3)
     cin = top
     for k, lv in enumerate(reversed(levels)):
-        for j in range(nb + 1):
-            _resblock(s, f"{dec}up_{k}_block_{j}", cin, lv["out"])
-            cin = lv["out"]
-            if lv["attn"]:
-                _attnblock(s, f"{dec}up_{k}_attn_{j}", cin)
+        cin = _level(s, f"{dec}up_{k}", cin, lv["out"], nb + 1, lv["attn"])
         if k != len(levels) - 1:
             _conv(s, f"{dec}up_{k}_upsample.conv", cin, cin, 3)
     s[dec + "norm_out.weight"] = s[dec + "norm_out.bias"] = (cin,)

@@ -68,14 +68,6 @@ def _encode_prompt(kit, rt, tok, prompt: str, short: str):
     return rt.encode(text_batch(tokens), image_batch([load_image(kit, _image_file(kit, short))]))
 
 
-def _box_of(kit, short: str):
-    case = json.loads((kit / "cases.json").read_text())
-    for c in case["cases"]:
-        if c["name"] == f"preprocess_{short.replace('box', 'img')}":
-            return np.array(c["inputs"]["box_xyxy"], np.float32)
-    raise KeyError(short)
-
-
 def check_runner(kit, case, rt, tok) -> list:
     out = []
     for i, e in enumerate(json.loads((kit / case["file"]).read_text())):
