@@ -86,7 +86,7 @@ def write_safetensors(tensors: dict[str, np.ndarray], path: str | Path) -> None:
     """Write a safetensors file (temp file, then rename: a partial file never looks complete)."""
     names = {np.dtype(v): k for k, v in _DTYPES.items()}
     header, offset = {}, 0
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
     for name, arr in arrays.items():
         header[name] = {"dtype": names[arr.dtype], "shape": list(arr.shape),
                         "data_offsets": [offset, offset + arr.nbytes]}

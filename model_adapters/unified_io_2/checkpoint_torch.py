@@ -126,3 +126,42 @@ def read_torch_zip(path: str | Path) -> dict[str, np.ndarray]:
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
         raise FormatError(f"{path}: the pickle does not hold a flat dict of tensors")
     return dict(state)
+
+
+def _pickle_int(n: int) -> bytes:
+    if 0 <= n < 2**31:
+        return b"J" + struct.pack("<i", n)
+    raw = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+    return b"\x8a" + bytes([len(raw)]) + raw
+
+
+def _pickle_str(s: str) -> bytes:
+    raw = s.encode()
+    return b"X" + struct.pack("<I", len(raw)) + raw
+
+
+def write_torch_zip(tensors: dict[str, np.ndarray], path: str | Path, archive: str = "pytorch_model") -> None:
+    """Write a state dict in torch.save's zip layout (what the model hub serves), without torch:
+    one raw little-endian storage per tensor and a pickle naming only the allow-listed globals.
+    For tests and benchmarks of the loader; written to a temp name, then renamed."""
+    kinds = {np.dtype(v): k for k, v in _STORAGES.items()}
+    odict = b"ccollections\nOrderedDict\n)R"
+    body = [b"\x80\x02" + odict + b"("]
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+        for i, (name, arr) in enumerate(tensors.items()):
+            arr = np.require(arr, requirements="C")
+            kind = kinds[arr.dtype]
+            strides = [s // arr.dtype.itemsize for s in arr.strides] if arr.ndim else []
+            pid = (b"(" + _pickle_str("storage") + f"ctorch\n{kind}\n".encode() + _pickle_str(str(i))
+                   + _pickle_str("cpu") + _pickle_int(arr.size) + b"tQ")
+            body.append(_pickle_str(name) + b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + _pickle_int(0)
+                        + b"(" + b"".join(_pickle_int(d) for d in arr.shape) + b"t"
+                        + b"(" + b"".join(_pickle_int(d) for d in strides) + b"t"
+                        + b"\x89" + odict + b"tR")
+            zf.writestr(f"{archive}/data/{i}", arr.tobytes())
+        zf.writestr(f"{archive}/data.pkl", b"".join(body) + b"u.")
+        zf.writestr(f"{archive}/byteorder", "little")
+        zf.writestr(f"{archive}/version", "3\n")
+    tmp.replace(path)
