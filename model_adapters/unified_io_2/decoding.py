@@ -91,7 +91,7 @@ def _pick(scores, key, t, sampling: Optional[Sampling]):
 
 def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new: int,
              procs: Processors = Processors(), sampling: Optional[Sampling] = None, seed: int = 0,
-             top_k: int = 5):
+             top_k: int = 5, early_stop: bool = True):
     """Returns tokens [B, 1+max_new] (BOS first), steps run, per-step top-k ids/scores
     [max_new, B, k] of the processed scores, and per-step log-prob of the chosen token under
     the unprocessed distribution [max_new, B]."""
@@ -130,7 +130,8 @@ def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new
                 tops_i.at[t].set(ti), tops_s.at[t].set(ts), chosen_lp.at[t].set(lp))
 
     def cond(carry):
-        return (carry[0] < max_new) & ~jnp.all(carry[3])
+        # early_stop=False runs the whole budget (the benchmark's full-length baseline)
+        return (carry[0] < max_new) & (~jnp.all(carry[3]) if early_stop else True)
 
     init = (jnp.int32(0), jnp.zeros((out_rows, max_new + 1), jnp.int32), cache0,
             jnp.zeros((out_rows,), bool), jnp.zeros((max_new, out_rows, top_k), jnp.int32),

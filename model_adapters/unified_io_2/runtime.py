@@ -47,12 +47,12 @@ class UIO2Runtime:
 
     def generate(self, encoded, mask, rope, modality: str, max_new: int,
                  procs: D.Processors = D.Processors(), sampling: Optional[D.Sampling] = None,
-                 seed: int = 0, top_k: int = 5) -> dict:
-        def run(e, m, r, seed, *, modality, max_new, procs, sampling, top_k):
+                 seed: int = 0, top_k: int = 5, early_stop: bool = True) -> dict:
+        def run(e, m, r, seed, *, modality, max_new, procs, sampling, top_k, early_stop):
             return D.generate(self.params, self.cfg, self.tables, e, m, r, modality, max_new,
-                              procs, sampling, seed, top_k)
+                              procs, sampling, seed, top_k, early_stop)
         fn = self._jit("generate", run, modality=modality, max_new=max_new, procs=procs,
-                       sampling=sampling, top_k=top_k)
+                       sampling=sampling, top_k=top_k, early_stop=early_stop)
         return D.as_numpy(fn(encoded, mask, rope, jnp.uint32(seed)))
 
     def score(self, encoded, mask, rope, options: np.ndarray, average: bool = True) -> np.ndarray:
