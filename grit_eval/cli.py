@@ -134,6 +134,12 @@ def hydra_error_line(exc: BaseException) -> str:
 VERBOSE = False
 
 
+def _raised_by_hydra(exc: BaseException) -> bool:
+    """Whether Hydra itself raised ``exc`` (its command-line checks raise plain ValueErrors)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and f"{os.sep}hydra{os.sep}" in frames[-1].filename
+
+
 def main() -> None:
     global VERBOSE
     verbose = VERBOSE = any(arg in VERBOSE_FLAGS for arg in sys.argv[1:])
@@ -145,6 +151,13 @@ def main() -> None:
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"{PROG}: error: interrupted; rerun the same command to resume", file=sys.stderr)
         sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM)
+    except ValueError as exc:
+        if not _raised_by_hydra(exc):
+            raise  # a bug of ours: keep the traceback
+        if verbose:
+            traceback.print_exc()
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)  # e.g. -m with --cfg
+        sys.exit(2)
     except (GritEvalError, OSError, HydraException, OmegaConfBaseException) as exc:
         if verbose:
             traceback.print_exc()

@@ -130,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Which BLAS kernel scored the normal maps (it can move an R-RANSAC score).
         write_json_atomic(args.outdir / f"{args.subset}_environment.json", numeric_environment())
         write_text_atomic(args.outdir / f"{args.subset}_metrics.json", metrics_json(metrics))
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted; rerun the same command", file=sys.stderr)
+        return 130
     except (GritEvalError, OSError) as err:
         print(f"{PROG}: error: {error_line(err)}", file=sys.stderr)
         return 2

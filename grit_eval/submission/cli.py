@@ -105,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         path = build_submission(args.run_dir, args.subset, args.params_in_millions, args.out)
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted; nothing was written", file=sys.stderr)
+        return 130
     except (GritEvalError, OSError) as exc:
         print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
         return 2
