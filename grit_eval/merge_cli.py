@@ -60,8 +60,20 @@ def _check_shards(dirs: Sequence[Path], manifests: list[dict]) -> None:
         return config
     first = identity(manifests[0])
     for d, m in zip(dirs[1:], manifests[1:]):
-        if identity(m) != first:
-            raise StoreError(f"{d}: its settings differ from {dirs[0]}'s; shards must come from one evaluation")
+        difference = None
+        if "binding" in m and "binding" in manifests[0]:  # files compared by content
+            from grit_eval.run.binding import first_difference
+
+            difference = first_difference(merged_binding(manifests[0]), merged_binding(m))
+        if difference or identity(m) != first:
+            raise StoreError(f"{d}: its settings differ from {dirs[0]}'s ({difference or 'config'}); "
+                             "shards must come from one evaluation")
+
+
+def merged_binding(manifest: dict) -> dict | None:
+    """A shard's binding as the merged run's (shard 0 of 1); None for older shards."""
+    binding = manifest.get("binding")
+    return None if binding is None else {**binding, "run": {"shard": 0, "num_shards": 1}}
 
 
 def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
@@ -84,7 +96,12 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     settings = settings_from_dict(manifests[0]["config"])
     settings = dataclasses.replace(settings, run=dataclasses.replace(settings.run, dir=str(out), shard=None, num_shards=None))
     tasks = manifests[0].get("run_tasks") or settings.tasks
+    binding = merged_binding(manifests[0])
     with RunLock(out, force=break_lock, override="--break-lock"):
+        if binding is not None:
+            from grit_eval.run.binding import check_binding
+
+            check_binding(out, binding)
         split = load_split(settings.data, list(settings.tasks))
         stores = [PredictionStore(d / "predictions" / split.subset, strict=True) for d in dirs]
         merged = PredictionStore(out / "predictions" / split.subset)
@@ -113,7 +130,8 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
         finalize(out, split, merged, list(tasks), params, settings)
         write_manifest(out, settings, {"split": describe(split), "finished": now_iso(), "status": "finished",
                                        "merged_from": [str(d) for d in dirs], "run_tasks": list(tasks),
-                                       "params_in_millions": params, "shard": 0, "num_shards": 1})
+                                       "params_in_millions": params, "shard": 0, "num_shards": 1,
+                                       **({"binding": binding} if binding is not None else {})})
     return out
 
 

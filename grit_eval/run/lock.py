@@ -95,6 +95,14 @@ class RunLock:
             return True
         except FileExistsError:
             return False
+        except OSError:  # a file system without hard links: exclusive create, then write
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return False
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps(self.me))
+            return True
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -101,3 +101,11 @@ def test_a_shard_store_edited_to_drop_a_sample_is_reported(cache, tmp_path, caps
     assert merge_main([str(d) for d in shards] + ["--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert "do not cover the split exactly once (1 problem(s))" in err and "predicted by no shard" in err
+    # a shard of another evaluation (here: another model seed) is named by its first difference
+    manifest_path = shards[1] / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["binding"]["model"]["seed"] = 5
+    manifest_path.write_text(json.dumps(manifest))
+    assert merge_main([str(d) for d in shards] + ["--out", str(tmp_path / "m2")]) == 2
+    assert "its settings differ from" in (err := capsys.readouterr().err) and "(model.seed is 0 in the run, 5 now)" in err
+    assert not (tmp_path / "m2").exists()
