@@ -143,10 +143,11 @@ def outcomes(minigrit_cache, tmp_path_factory) -> dict[str, tuple[Case, int, str
     env = {**os.environ, "GRIT_EVAL_CACHE": str(minigrit_cache),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))}
     shards = (root / "shard0", root / "shard1")
-    for k, shard in enumerate(shards):  # two finished shards of a normal-only evaluation
-        subprocess.run([sys.executable, "-m", "grit_eval.cli", "run.progress=false", "tasks=normal",
-                        "data.limit=2", f"run.dir={shard}", f"run.shard={k}", "run.num_shards=2"],
-                       cwd=root, env=env, check=True, capture_output=True)
+    procs = [subprocess.Popen([sys.executable, "-m", "grit_eval.cli", "run.progress=false", "tasks=normal",
+                               "data.limit=2", f"run.dir={shard}", f"run.shard={k}", "run.num_shards=2"],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for k, shard in enumerate(shards)]  # two finished shards of a normal-only evaluation
+    assert [proc.wait() for proc in procs] == [0, 0]
     (shards[1] / "predictions" / "ablation" / "normals").rename(root / "moved_normals")
     cases = _cases(root, minigrit_cache, shards, train_tiny_sentencepiece(root / "spm"))
     assert [c.name for c in cases] == CASE_NAMES

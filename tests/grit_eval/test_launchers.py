@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,26 +43,31 @@ def assert_two_finished_jobs(sweep_dir: Path) -> None:
     assert (sweep_dir / "report" / "report.md").is_file()  # the sweep callback ran in the driver
 
 
-def test_joblib_preset_runs_a_two_job_sweep(minigrit_cache, tmp_path):
-    _plugin("hydra_plugins.hydra_joblib_launcher", "joblib")
-    result = sweep(minigrit_cache, tmp_path / "sweep", "+launcher=joblib")
+# launcher -> (plugin module, extra, overrides); the three sweeps run at the same time.
+LAUNCHERS = {
+    "joblib": ("hydra_plugins.hydra_joblib_launcher", "joblib", ["+launcher=joblib"]),
+    "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "slurm", ["hydra/launcher=submitit_local"]),
+    # A private local Ray instance of 2 CPUs, 1 CPU per job, no dashboard (the CPU-only test
+    # machine: the conf/launcher/ray.yaml preset asks for GPUs).
+    "ray": ("hydra_plugins.hydra_ray_launcher", "ray",
+            ["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
+             "+hydra.launcher.ray.init.include_dashboard=false", "+hydra.launcher.ray.remote.num_cpus=1"]),
+}
+
+
+@pytest.fixture(scope="module")
+def sweeps(minigrit_cache, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    root = tmp_path_factory.mktemp("launchers")
+    installed = [n for n, (module, _, _) in LAUNCHERS.items() if importlib.util.find_spec(module)]
+    with ThreadPoolExecutor(max_workers=len(LAUNCHERS)) as pool:
+        results = pool.map(lambda n: sweep(minigrit_cache, root / n, *LAUNCHERS[n][2]), installed)
+        return {n: (root / n, r) for n, r in zip(installed, results)}
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_launcher_runs_a_two_job_sweep_end_to_end(sweeps, launcher):
+    module, extra, _ = LAUNCHERS[launcher]
+    _plugin(module, extra)
+    sweep_dir, result = sweeps[launcher]
     assert result.returncode == 0, result.stderr[-3000:]
-    assert_two_finished_jobs(tmp_path / "sweep")
-
-
-def test_submitit_local_executor_runs_a_two_job_sweep(minigrit_cache, tmp_path):
-    _plugin("hydra_plugins.hydra_submitit_launcher", "slurm")
-    result = sweep(minigrit_cache, tmp_path / "sweep", "hydra/launcher=submitit_local")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert_two_finished_jobs(tmp_path / "sweep")
-
-
-def test_ray_launcher_runs_a_two_job_sweep_on_local_ray(minigrit_cache, tmp_path):
-    _plugin("hydra_plugins.hydra_ray_launcher", "ray")
-    # A private local Ray instance of 2 CPUs, 1 CPU per job, no dashboard (CPU-only machine:
-    # the conf/launcher/ray.yaml preset asks for GPUs).
-    result = sweep(minigrit_cache, tmp_path / "sweep", "hydra/launcher=ray",
-                   "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.init.include_dashboard=false",
-                   "+hydra.launcher.ray.remote.num_cpus=1")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert_two_finished_jobs(tmp_path / "sweep")
+    assert_two_finished_jobs(sweep_dir)

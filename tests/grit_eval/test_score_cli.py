@@ -183,7 +183,7 @@ def _bad_cases(predictions, pred_files):
         ("keypoints_50", dict(predictions=_edit(predictions, "keypoint", 0, points=[[0.0] * 50])), "points[0] must have 51 numbers"),
         ("words_list", dict(predictions=_edit(predictions, "vqa", 0, words=["a"])), "'words' must be a str"),
         ("normal_wrong_size", dict(predictions=_edit(predictions, "normal", 0, normal="small.png"), pred_files={**pred_files, **png}), f"{normal_id}: predicted normal map"),
-        ("normal_gray", dict(predictions=_edit(predictions, "normal", 0, normal="gray.png"), pred_files={**pred_files, **png}), "8-bit RGB or RGBA"),
+        ("normal_gray", dict(predictions=_edit(predictions, "normal", 0, normal="gray.png"), pred_files={**pred_files, **png}), "sub.zip:ablation/normals/gray.png must be an 8-bit RGB or RGBA"),
         ("normal_missing_file", dict(predictions=_edit(predictions, "normal", 0, normal="nope.png")), "not found in the submission"),
         ("missing_params", dict(params=None), "params.json is missing"),
         ("bad_params", dict(params="many"), "params.json must be"),
