@@ -38,8 +38,8 @@ class UnifiedIO2Adapter:
     name = "unified_io_2"
     supported_tasks = frozenset(GRIT_TASKS)
 
-    def __init__(self, tasks: Any, n_params: int):
-        self.tasks, self._n_params = tasks, n_params
+    def __init__(self, tasks: Any, n_params: int, batch_size: int = 8):
+        self.tasks, self._n_params, self.batch_size = tasks, n_params, max(1, int(batch_size))
 
     @classmethod
     def from_settings(cls, settings: Any, split: Any = None) -> "UnifiedIO2Adapter":
@@ -93,28 +93,47 @@ class UnifiedIO2Adapter:
 
         n_params = int(sum(np.prod(v.shape) for v in params.values()))
         rt = UIO2Runtime(cfg, params, settings.dtype)
-        return cls(Tasks(rt, tok, options), n_params)
+        return cls(Tasks(rt, tok, options), n_params, settings.batch_size)
 
     def num_parameters(self) -> int | None:
         return self._n_params
 
-    def _one(self, request: Request) -> Prediction:
-        method = getattr(self.tasks, request.task, None)
-        if request.task not in self.supported_tasks or method is None:
-            raise ValueError(f"task {request.task!r} is not supported; one of {sorted(self.supported_tasks)}")
-        with Image.open(request.image_path) as im:
-            image = np.asarray(im.convert("RGB"))
-        output, conf, artifacts = method(request, image)
-        conf = float(np.clip(conf, 0.0, 1.0)) if np.isfinite(conf) else 0.0
-        return Prediction(request.example_id, request.task, output, conf, None, artifacts)
+    def _run(self, requests: Sequence[Request]) -> list[Prediction]:
+        task = requests[0].task
+        method = getattr(self.tasks, f"{task}_many", None)
+        if task not in self.supported_tasks or method is None:
+            raise ValueError(f"task {task!r} is not supported; one of {sorted(self.supported_tasks)}")
+        images = []
+        for request in requests:
+            with Image.open(request.image_path) as im:
+                images.append(np.asarray(im.convert("RGB")))
+        answers = method(list(requests), images)
+        if len(answers) != len(requests):
+            raise RuntimeError(f"{task} recipe gave {len(answers)} answers for {len(requests)} requests")
+        return [Prediction(r.example_id, r.task, output,
+                           float(np.clip(conf, 0.0, 1.0)) if np.isfinite(conf) else 0.0, None, artifacts)
+                for r, (output, conf, artifacts) in zip(requests, answers)]
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
-        """One prediction per request, in order; a failing request gets an error prediction."""
-        out = []
-        for request in requests:
+        """One prediction per request, in order. Consecutive requests of one task go as one
+        batch (up to ``model.batch_size``); if a batch fails, its requests are retried one by one
+        and a request that still fails gets an error prediction."""
+        out: list[Prediction] = []
+        start = 0
+        while start < len(requests):
+            end = start + 1
+            while (end < len(requests) and end - start < self.batch_size
+                   and requests[end].task == requests[start].task):
+                end += 1
+            group = list(requests[start:end])
             try:
-                out.append(self._one(request))
+                out.extend(self._run(group))
             except Exception as exc:  # isolate the bad sample
-                out.append(Prediction(request.example_id, request.task, {}, 0.0,
-                                      f"unified_io_2: {type(exc).__name__}: {exc}"))
+                if len(group) > 1:
+                    for request in group:
+                        out.extend(self.predict([request]))
+                else:
+                    out.append(Prediction(group[0].example_id, group[0].task, {}, 0.0,
+                                          f"unified_io_2: {type(exc).__name__}: {exc}"))
+            start = end
         return out

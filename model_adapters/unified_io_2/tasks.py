@@ -53,11 +53,17 @@ class Settings:
 
 
 class Tasks:
+    """Each recipe takes parallel lists of requests and RGB images and returns one
+    ``(output, confidence, artifacts)`` per request; the text-generation recipes decode the whole
+    list as one batch."""
+
     def __init__(self, rt, tok, settings: Settings):
         self.rt, self.tok, self.s = rt, tok, settings
 
     # -- encoding ---------------------------------------------------------------------------
-    def _encode(self, prompts: list[str], image: np.ndarray | None, modality: str = "text"):
+    def _encode(self, prompts: list[str], images, modality: str = "text"):
+        """Encoder pass; ``images`` is one image for every prompt, a list (one per prompt) or None.
+        Text lengths are padded to multiples of ``text_bucket`` so a run compiles few programs."""
         rows = [self.tok.encode_input(p, modality) for p in prompts]
         b = self.s.text_bucket
         width = max(b, -(-max(len(r) for r in rows) // b) * b)
@@ -65,16 +71,24 @@ class Tasks:
         text = {"tokens": tokens, "mask": (tokens > 0).astype(np.int32),
                 "pos_ids": np.broadcast_to(np.arange(width, dtype=np.int32), tokens.shape).copy()}
         img = None
-        if image is not None:
-            ii = P.image_input(image)
-            img = {k: np.repeat(ii[k][None], len(rows), 0) for k in ("input", "mask", "pos_ids")}
+        if images is not None:
+            images = images if isinstance(images, list) else [images] * len(rows)
+            feats = [P.image_input(im) for im in images]
+            img = {k: np.stack([f[k] for f in feats]) for k in ("input", "mask", "pos_ids")}
         return self.rt.encode(text, img)
 
-    def _text(self, prompts, image, max_new, procs=D.Processors()):
-        """Per prompt: generated ids (BOS first, through EOS) and their confidence."""
-        out = self.rt.generate(*self._encode(prompts, image), "text", max_new, procs)
+    def _text(self, prompts, images, max_new, procs=D.Processors()):
+        """Per prompt: generated ids (BOS first, through EOS) and their confidence. Rows are
+        padded (repeating the last) to a power of two, so batch sizes compile few programs."""
+        n = len(prompts)
+        rows = 1 << (n - 1).bit_length()
+        images = images if isinstance(images, list) or images is None else [images] * n
+        prompts = prompts + [prompts[-1]] * (rows - n)
+        if images is not None:
+            images = images + [images[-1]] * (rows - n)
+        out = self.rt.generate(*self._encode(prompts, images), "text", max_new, procs)
         res = []
-        for i in range(len(prompts)):
+        for i in range(n):
             gen = out["tokens"][i, 1: int(out["steps"]) + 1].tolist()
             if EOS_ID in gen:
                 gen = gen[: gen.index(EOS_ID) + 1]
@@ -96,36 +110,45 @@ class Tasks:
         return self.rt.decode_image(codes)[0], float(np.exp(out["logprob"][:, 0].mean()))
 
     # -- task recipes ---------------------------------------------------------------------
-    def vqa(self, req, image):
-        (ids, conf), = self._text([PROMPTS["VQA_short_prompt"].replace("{}", req.task_query or "")],
-                                  image, self.s.text_max_tokens)
-        return {"words": self.tok.decode(ids).strip()}, conf, {}
+    def vqa_many(self, reqs, images):
+        prompts = [PROMPTS["VQA_short_prompt"].replace("{}", r.task_query or "") for r in reqs]
+        return [({"words": self.tok.decode(ids).strip()}, conf, {})
+                for ids, conf in self._text(prompts, list(images), self.s.text_max_tokens)]
+
+    def localize_many(self, images, classes, thresh: float):
+        prompts = [PROMPTS["Object_Detection"].replace("{}", c) for c in classes]
+        out = self._text(prompts, list(images), self.s.box_max_tokens, D.Processors(location_threshold=thresh))
+        return [(R.boxes_from_tokens(ids, P.image_input(im)["image_info"], self.s.nms), conf)
+                for (ids, conf), im in zip(out, images)]
 
     def localize(self, image, cls: str, thresh: float):
-        (ids, conf), = self._text([PROMPTS["Object_Detection"].replace("{}", cls)], image,
-                                  self.s.box_max_tokens, D.Processors(location_threshold=thresh))
-        info = P.image_input(image)["image_info"]
-        return R.boxes_from_tokens(ids, info, self.s.nms), conf
+        return self.localize_many([image], [cls], thresh)[0]
 
-    def localization(self, req, image):
-        boxes, conf = self.localize(image, req.task_query or "", self.s.location_threshold)
-        return {"bboxes": np.round(boxes, 2).tolist()}, conf, {}
+    def localization_many(self, reqs, images):
+        found = self.localize_many(images, [r.task_query or "" for r in reqs], self.s.location_threshold)
+        return [({"bboxes": np.round(boxes, 2).tolist()}, conf, {}) for boxes, conf in found]
 
-    def refexp(self, req, image):
-        prompt = PROMPTS["Refexp"].replace("{}", req.task_query or "")
-        info = P.image_input(image)["image_info"]
-        (ids, conf), = self._text([prompt], image, 6)
-        box = R.refexp_box(ids, info)
-        if box is None:  # the port raises here; we force one box of location tokens instead
-            log.info("refexp %s: output not a box, retried with location forcing", req.example_id)
-            (ids, conf), = self._text([prompt], image, 6, D.Processors(location_threshold=0.0, require_one_box=True))
-            locs = R.extract_locations(ids)
-            if len(locs) == 0:
-                return {"bboxes": []}, 0.0, {}
-            box = R.undo_box_preprocessing(locs[0] * P.IMAGE_INPUT_SIZE[0], info)[[1, 0, 3, 2]]
-        return {"bboxes": [np.round(box, 2).tolist()]}, conf, {}
+    def refexp_many(self, reqs, images):
+        prompts = [PROMPTS["Refexp"].replace("{}", r.task_query or "") for r in reqs]
+        out = []
+        for req, prompt, image, (ids, conf) in zip(reqs, prompts, images, self._text(prompts, list(images), 6)):
+            info = P.image_input(image)["image_info"]
+            box = R.refexp_box(ids, info)
+            if box is None:  # the port raises here; we force one box of location tokens instead
+                log.info("refexp %s: output not a box, retried with location forcing", req.example_id)
+                (ids, conf), = self._text([prompt], image, 6, D.Processors(location_threshold=0.0, require_one_box=True))
+                locs = R.extract_locations(ids)
+                if len(locs) == 0:
+                    out.append(({"bboxes": []}, 0.0, {}))
+                    continue
+                box = R.undo_box_preprocessing(locs[0] * P.IMAGE_INPUT_SIZE[0], info)[[1, 0, 3, 2]]
+            out.append(({"bboxes": [np.round(box, 2).tolist()]}, conf, {}))
+        return out
 
-    def categorization(self, req, image):
+    def categorization_many(self, reqs, images):
+        return [self._categorization(r, im) for r, im in zip(reqs, images)]
+
+    def _categorization(self, req, image):
         options = list(req.output_options or ())
         if not options:
             raise ValueError("categorization request without output options")
@@ -150,7 +173,10 @@ class Tasks:
         boxes, conf = self.localize(image, cls, thresh)
         return boxes[: self.s.max_instances], conf
 
-    def segmentation(self, req, image):
+    def segmentation_many(self, reqs, images):
+        return [self._segmentation(r, im) for r, im in zip(reqs, images)]
+
+    def _segmentation(self, req, image):
         cls = req.task_query or ""
         boxes, conf = self._boxes_for(req, image, cls, self.s.location_threshold)
         info = P.image_input(image)["image_info"]
@@ -165,7 +191,10 @@ class Tasks:
                 confs.append(c)
         return {"masks": masks}, float(np.mean(confs)) if confs else 0.0, {}
 
-    def keypoint(self, req, image):
+    def keypoint_many(self, reqs, images):
+        return [self._keypoint(r, im) for r, im in zip(reqs, images)]
+
+    def _keypoint(self, req, image):
         boxes, _ = self._boxes_for(req, image, "person", 0.5)
         info = P.image_input(image)["image_info"]
         people, confs = [], []
@@ -179,7 +208,10 @@ class Tasks:
                 confs.append(c)
         return {"points": people}, float(np.mean(confs)) if confs else 0.0, {}
 
-    def normal(self, req, image):
+    def normal_many(self, reqs, images):
+        return [self._normal(r, im) for r, im in zip(reqs, images)]
+
+    def _normal(self, req, image):
         img, conf = self._image(PROMPTS["Surface_Normals_Estimation"], image, self.s.normal_top_p)
         info = P.image_input(image)["image_info"]
         rgb = np.clip(R.undo_image_preprocessing(img, info) * 255.5, 0, 255).astype(np.uint8)

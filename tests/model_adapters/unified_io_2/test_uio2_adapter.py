@@ -95,3 +95,22 @@ def test_cli_missing_checkpoint_is_one_line_exit_2(tmp_path, uio2_kit):
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = [l for l in proc.stderr.splitlines() if "error" in l]
     assert len(lines) == 1 and "does not exist" in lines[0], proc.stderr[-2000:]
+
+
+def test_a_batch_answers_like_one_by_one(adapter, image_path, tmp_path):
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((80, 40, 3), 200, np.uint8)).save(other)
+    reqs = [Request(f"v{i}", "vqa", p, q) for i, (p, q) in
+            enumerate([(image_path, "what?"), (str(other), "how many dogs are there here?"), (image_path, "color")])]
+    batched = adapter.predict(reqs)
+    single = [adapter.predict([r])[0] for r in reqs]
+    assert [p.output for p in batched] == [p.output for p in single]
+    np.testing.assert_allclose([p.confidence for p in batched], [p.confidence for p in single], rtol=1e-4)
+
+
+def test_a_split_with_an_unsupported_task_is_refused_before_loading():
+    class Split:
+        def tasks(self):
+            return ["vqa", "captioning"]
+    with pytest.raises(ConfigError, match="captioning"):
+        UnifiedIO2Adapter.from_settings(_Settings(), Split())
