@@ -88,7 +88,9 @@ def run_binding(settings: Any, split: Any, adapter_cls: type, shard: int, num_sh
     if getattr(adapter_cls, "batch_invariant", False):
         model.pop("batch_size", None)
     data = {k: v for k, v in dataclasses.asdict(settings.data).items() if k not in _DATA_PATHS}
-    return {"model": _by_content(model), "data": {**data, "samples_sha256": split_digest(split)},
+    name = model.pop("name")  # a registry name, never a file (even if one is called so)
+    return {"model": {"name": name, **_by_content(model)},
+            "data": {**data, "samples_sha256": split_digest(split)},
             "run": {"shard": shard, "num_shards": num_shards}}
 
 
