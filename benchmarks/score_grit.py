@@ -11,7 +11,7 @@ Then two normal-map sets (``benchmarks/normal_map_sets.py``): >= 500 maps betwee
 evaluate.py's shape (per-sample R-RANSAC loop + per-key aggregation) in the same run.
 
     python3 benchmarks/score_grit.py [--per-task 1000] [--normal-per-task 1000]
-                                     [--small-maps 520] [--large-maps 30] [--skip-mixed]
+                                     [--small-maps 520] [--large-maps 30] [--repeats 2] [--skip-mixed]
 """
 from __future__ import annotations
 
@@ -234,6 +234,8 @@ if __name__ == "__main__":
                         help="normal maps between 24x24 and 64x64 (0: skip that set)")
     parser.add_argument("--large-maps", type=int, default=30, help="480x640 normal maps (0: skip)")
     parser.add_argument("--skip-mixed", action="store_true", help="only the normal-map sets")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="interleaved runs of each normal-map comparison (minimum printed)")
     args = parser.parse_args()
     print("load averages (1, 5, 15 min): %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     if not args.skip_mixed:
@@ -242,5 +244,5 @@ if __name__ == "__main__":
 
     for kind, n_maps in (("small", args.small_maps), ("large", args.large_maps)):
         if n_maps:
-            compare(kind, n_maps, official_loop_aggregation)
+            compare(kind, n_maps, official_loop_aggregation, args.repeats)
     print("load averages after (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
