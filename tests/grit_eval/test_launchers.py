@@ -71,3 +71,11 @@ def test_launcher_runs_a_two_job_sweep_end_to_end(sweeps, launcher):
     sweep_dir, result = sweeps[launcher]
     assert result.returncode == 0, result.stderr[-3000:]
     assert_two_finished_jobs(sweep_dir)
+
+
+def test_ci_runs_the_readme_test_command_with_every_launcher_extra():
+    repo = Path(__file__).resolve().parents[2]
+    ci = (repo / ".ci" / "run").read_text().strip().splitlines()[-1]
+    readme = (repo / "README.md").read_text()
+    assert f"```bash\n{ci}\n```" in readme.split("Install and run the tests", 1)[1]
+    assert ".[test,joblib,slurm,ray]" in ci
