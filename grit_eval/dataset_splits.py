@@ -39,11 +39,6 @@ from grit_eval.types import Sample
 
 log = logging.getLogger(__name__)
 
-# The metric family each per-dataset task is scored with (grit_eval.run.dataset_scoring).
-DATASET_TASKS: tuple[str, ...] = (
-    "refexp", "keypoint", "captioning", "vqa", "depth", "normal", "classification",
-)
-
 _DEFAULT_SPLITS = {
     "refcoco": "val", "refcoco+": "val", "refcocog": "val",
     "coco_keypoints": "val2017", "coco_captions": "val2014", "coco_karpathy": "test",

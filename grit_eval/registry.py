@@ -11,13 +11,14 @@ import importlib
 from typing import Any
 
 from grit_eval.errors import ConfigError
+from grit_eval.types import TASKS
 
 REGISTRY: dict[str, dict[str, str]] = {
     # Model adapters (ModelAdapter protocol); each class has ``from_settings(settings, split)``.
     "adapter": {
         "prior": "model_adapters.prior:PriorAdapter",
         "oracle": "model_adapters.oracle:OracleAdapter",
-        "replay": "model_adapters.replay:ReplayAdapter",
+        "replay": "grit_eval.submission.replay:ReplayAdapter",
         "unified_io": "model_adapters.unified_io.adapter:UnifiedIOAdapter",
         "unified_io_2": "model_adapters.unified_io_2.adapter:UnifiedIO2Adapter",
     },
@@ -43,16 +44,11 @@ REGISTRY: dict[str, dict[str, str]] = {
         "imagenet": "grit_eval.dataset_splits:classification_split",
         "places365": "grit_eval.dataset_splits:classification_split",
     },
-    # GRIT per-sample metrics, by task: ``(prediction output, ground truth, ...) -> score``.
-    "metric": {
-        "categorization": "metrics.categorization:categorization_score",
-        "localization": "metrics.localization:localization_score",
-        "vqa": "metrics.vqa:grit_vqa_score",
-        "refexp": "metrics.refexp:refexp_score",
-        "segmentation": "metrics.segmentation:segmentation_score",
-        "keypoint": "metrics.keypoint:keypoint_score",
-        "normal": "metrics.normal:normal_score",
-    },
+    # Per-task scoring functions, read from the task table (grit_eval.types.TASKS):
+    # GRIT per-sample metrics ``(prediction output, ground truth, ...) -> score`` and the
+    # per-dataset split scorers ``(samples, predictions, artifact_dir) -> (metrics, rows)``.
+    "metric": {task: spec.grit_metric for task, spec in TASKS.items() if spec.grit_metric},
+    "dataset_scorer": {task: spec.dataset_scorer for task, spec in TASKS.items() if spec.dataset_scorer},
 }
 
 

@@ -31,21 +31,81 @@ TASK_SHORT_NAMES: Mapping[str, str] = {
     "normal": "sn",
 }
 
-# The submission field each task's prediction carries.
-TASK_OUTPUT_FIELD: Mapping[str, str] = {
-    "categorization": "words",
-    "vqa": "words",
-    "localization": "bboxes",
-    "refexp": "bboxes",
-    "segmentation": "masks",
-    "keypoint": "points",
-    "normal": "normal",
-    # Per-dataset tasks (issue 6). A depth prediction names a 16-bit PNG in millimetres,
-    # stored as an artifact beside the prediction, like a normal map.
-    "captioning": "words",
-    "classification": "words",
-    "depth": "depth",
+# Request kinds: what an answer must be, whatever the task. The harness groups a run's
+# requests by kind and calls the adapter method of the same name (model_adapters/protocol.py);
+# an adapter implements only the kinds it supports.
+GENERATE_TEXT = "generate_text"  # free text (VQA answers, captions)
+CHOOSE_OPTION = "choose_option"  # one of the request's output_options
+LOCALIZE_BOXES = "localize_boxes"  # [x1, y1, x2, y2] boxes
+LOCATE_KEYPOINTS = "locate_keypoints"  # 17 COCO joints per person
+SEGMENT_MASKS = "segment_masks"  # binary masks (RLE)
+DENSE_MAP = "dense_map"  # a per-pixel map stored as a PNG artifact (normals, depth)
+REQUEST_KINDS: tuple[str, ...] = (GENERATE_TEXT, CHOOSE_OPTION, LOCALIZE_BOXES, LOCATE_KEYPOINTS,
+                                  SEGMENT_MASKS, DENSE_MAP)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The number a per-dataset table prints for a task: metric key, column label, print
+    scale (x100 for shares) and decimals."""
+
+    metric: str
+    label: str
+    scale: float
+    decimals: int
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything task-specific outside the readers and the metric functions, once.
+
+    Attributes:
+        kind: the request kind (REQUEST_KINDS) the adapter is asked for.
+        output_field: the submission field its prediction carries.
+        grit_metric: ``"module:function"`` of the GRIT per-sample metric (None: not a GRIT task).
+        dataset_scorer: ``"module:function"`` scoring a per-dataset split of this task
+            (``(samples, predictions, artifact_dir) -> (metrics, rows)``; None: GRIT only).
+        headline: the per-dataset table's column (None when there is no dataset scorer).
+    """
+
+    kind: str
+    output_field: str
+    grit_metric: str | None = None
+    dataset_scorer: str | None = None
+    headline: Headline | None = None
+
+
+_DS = "grit_eval.run.dataset_scoring"
+# The one task table. GRIT tasks first, in GRIT_TASKS order; a per-dataset task reuses its
+# GRIT namesake's entry. A depth prediction names a 16-bit PNG in millimetres, stored as an
+# artifact beside the prediction, like a normal map.
+TASKS: Mapping[str, TaskSpec] = {
+    "categorization": TaskSpec(CHOOSE_OPTION, "words", "metrics.categorization:categorization_score"),
+    "localization": TaskSpec(LOCALIZE_BOXES, "bboxes", "metrics.localization:localization_score"),
+    "vqa": TaskSpec(GENERATE_TEXT, "words", "metrics.vqa:grit_vqa_score", f"{_DS}:score_vqa",
+                    Headline("vqa_accuracy", "acc", 100.0, 1)),
+    "refexp": TaskSpec(LOCALIZE_BOXES, "bboxes", "metrics.refexp:refexp_score", f"{_DS}:score_refexp",
+                       Headline("accuracy", "Acc@0.5", 100.0, 1)),
+    "segmentation": TaskSpec(SEGMENT_MASKS, "masks", "metrics.segmentation:segmentation_score"),
+    "keypoint": TaskSpec(LOCATE_KEYPOINTS, "points", "metrics.keypoint:keypoint_score",
+                         f"{_DS}:score_keypoint", Headline("AP", "AP", 100.0, 1)),
+    "normal": TaskSpec(DENSE_MAP, "normal", "metrics.normal:normal_score", f"{_DS}:score_normal",
+                       Headline("mean_angle_deg", "mean angle", 1.0, 1)),
+    "captioning": TaskSpec(GENERATE_TEXT, "words", None, f"{_DS}:score_captioning",
+                           Headline("cider_d", "CIDEr", 100.0, 1)),
+    "classification": TaskSpec(CHOOSE_OPTION, "words", None, f"{_DS}:score_classification",
+                               Headline("top1_accuracy", "top-1", 100.0, 1)),
+    "depth": TaskSpec(DENSE_MAP, "depth", None, f"{_DS}:score_depth", Headline("rmse", "RMSE", 1.0, 3)),
 }
+# Views of the table the callers index by task.
+TASK_OUTPUT_FIELD: Mapping[str, str] = {task: spec.output_field for task, spec in TASKS.items()}
+TASK_KIND: Mapping[str, str] = {task: spec.kind for task, spec in TASKS.items()}
+DATASET_TASKS: tuple[str, ...] = tuple(t for t, spec in TASKS.items() if spec.dataset_scorer)
+
+
+class SettingsError(ValueError):
+    """An adapter's settings are missing, unknown or unusable (raised by ``from_settings``);
+    the harness reports it as one ``error:`` line, like its own configuration errors."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +170,11 @@ class Request:
     task_query: str | None = None
     task_bbox: tuple[float, float, float, float] | None = None
     output_options: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The request kind (REQUEST_KINDS) of its task."""
+        return TASK_KIND[self.task]
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ import numpy as np
 from PIL import Image
 
 from grit_eval.types import GRIT_TASKS, TASK_OUTPUT_FIELD, Prediction, Request, Sample
-from model_adapters.images import normal_file_name
-from model_adapters.images import depth_file_name, depth_png_bytes
+from grit_eval.formats import normal_file_name
+from grit_eval.formats import depth_file_name, depth_png_bytes
 from model_adapters.prior import EXTRA_TASKS
+from model_adapters.protocol import answer_all_kinds
 
 
+@answer_all_kinds
 class OracleAdapter:
     name = "oracle"
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from grit_eval.types import GRIT_TASKS, Prediction, Request
-from model_adapters.images import (
+from grit_eval.formats import (
     depth_file_name,
     depth_png_bytes,
     image_size,
@@ -36,6 +36,7 @@ from model_adapters.images import (
     normal_file_name,
     png_bytes,
 )
+from model_adapters.protocol import answer_all_kinds
 
 # Joint positions of an upright person in unit box coordinates (x, y), COCO order:
 # nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles (left before right).
@@ -57,6 +58,7 @@ def central_box(width: int, height: int) -> list[float]:
     return [0.25 * width, 0.25 * height, 0.75 * width, 0.75 * height]
 
 
+@answer_all_kinds
 class PriorAdapter:
     name = "prior"
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)

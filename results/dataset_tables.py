@@ -15,18 +15,14 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from grit_eval.types import TASKS
 from results.tables import MISSING, to_markdown
 
 # Task -> (metric key in metrics.json, column label, print scale, decimals): the headline
-# number each community reports.
+# number each community reports, from the task table.
 HEADLINE: Mapping[str, tuple[str, str, float, int]] = {
-    "depth": ("rmse", "RMSE", 1.0, 3),
-    "classification": ("top1_accuracy", "top-1", 100.0, 1),
-    "vqa": ("vqa_accuracy", "acc", 100.0, 1),
-    "refexp": ("accuracy", "Acc@0.5", 100.0, 1),
-    "captioning": ("cider_d", "CIDEr", 100.0, 1),
-    "keypoint": ("AP", "AP", 100.0, 1),
-    "normal": ("mean_angle_deg", "mean angle", 1.0, 1),
+    task: (spec.headline.metric, spec.headline.label, spec.headline.scale, spec.headline.decimals)
+    for task, spec in TASKS.items() if spec.headline is not None
 }
 # Every metric's print scale and decimals (for ``columns="all"``); unknown names print as is.
 _SCALES: Mapping[str, tuple[float, int]] = {

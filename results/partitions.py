@@ -14,19 +14,11 @@ from typing import Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from grit_eval.types import GRIT_TASKS, TASK_SHORT_NAMES
 from results.records import DIST_SUFFIX_LEN, MEASURES
 
-# Task -> short key name, in the official order. Duplicated from grit_eval.types because
-# results/ may not import grit_eval (layering).
-TASK_KEYS: Mapping[str, str] = {
-    "categorization": "cat",
-    "localization": "loc",
-    "vqa": "vqa",
-    "refexp": "ref",
-    "segmentation": "seg",
-    "keypoint": "kp",
-    "normal": "sn",
-}
+# Task -> short key name, in the official order (grit_eval.types: the one task table).
+TASK_KEYS: Mapping[str, str] = {task: TASK_SHORT_NAMES[task] for task in GRIT_TASKS}
 
 # The 24 concept groups of evaluate.py lines 47-72; groups named by lemma2groups but not
 # listed here never produce keys, as official.

@@ -64,9 +64,39 @@ def test_importing_the_harness_does_not_import_jax():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
+def _project_imports(path: Path) -> set[str]:
+    """Full dotted names of the project modules ``path`` imports."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+        found.update(n for n in names if n.split(".")[0] in PROJECT_PACKAGES)
+    return found
+
+
+PROJECT_PACKAGES = {"grit_eval", "model_adapters", "metrics", "results"}
+# grit_eval modules the lower layers may import: leaves that import nothing of the project.
+# types holds the task table and value types; formats the submission file encodings.
+LEAF_MODULES = {"grit_eval.types", "grit_eval.formats"}
+
+
 def test_results_and_metrics_do_not_reach_up_the_stack():
-    for package, banned in (("results", {"grit_eval", "model_adapters"}),
-                            ("model_adapters", {"results"})):
-        for path in _files(package):
-            bad = _imports(path) & banned
-            assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
+    for path in _files("results"):
+        bad = {m for m in _project_imports(path) if m.split(".")[0] != "results"
+               and m != "metrics" and not m.startswith("metrics.") and m not in {"grit_eval.types"}}
+        assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
+    for path in _files("model_adapters"):
+        assert "results" not in _imports(path), f"{path.relative_to(REPO)} imports results"
+
+
+def test_adapters_import_only_the_types_and_formats_of_the_core():
+    for path in _files("model_adapters"):
+        bad = {m for m in _project_imports(path) if m.startswith("grit_eval") and m not in LEAF_MODULES}
+        assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
+
+
+def test_leaf_modules_import_nothing_of_the_project():
+    for module in LEAF_MODULES:
+        path = REPO / (module.replace(".", "/") + ".py")
+        assert not _project_imports(path), f"{module} imports {sorted(_project_imports(path))}"

@@ -36,6 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from grit_eval.errors import ConfigError, DataError
+from grit_eval.registry import resolve
 from grit_eval.run.atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from grit_eval.splits import EvalSplit
 from grit_eval.types import Prediction
@@ -75,7 +76,7 @@ def score_dataset_run(run_dir: Path, split: EvalSplit,
                           f"support {task}")
     samples = [s for s in split.samples if s.target is not None]
     preds = [predictions[task].get(s.example_id) for s in samples]
-    scorer = SCORERS[task]
+    scorer = resolve("dataset_scorer", task)
     if task == "vqa":
         scorer = partial(scorer, rule=vqa_rule or "official")
     metrics, rows = scorer(samples, preds, Path(artifact_dir))
@@ -103,7 +104,7 @@ def _output(pred: Prediction | None, field: str) -> Any:
     return pred.output.get(field)
 
 
-def _score_refexp(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_refexp(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from metrics.refexp_accuracy import paired_iou, refexp_accuracy
 
     # GRIT and the RefCOCO papers score only the FIRST (top) predicted box.
@@ -127,7 +128,7 @@ def aokvqa_direct_accuracy(prediction: str, direct_answers: list[str]) -> float:
     return min(1.0, sum(prediction == a for a in direct_answers) / 3.0)
 
 
-def _score_vqa(samples, preds, artifact_dir, rule: str) -> tuple[dict, Rows]:
+def score_vqa(samples, preds, artifact_dir, rule: str) -> tuple[dict, Rows]:
     from metrics.vqa import vqav2_accuracy
 
     rows = []
@@ -146,7 +147,7 @@ def _score_vqa(samples, preds, artifact_dir, rule: str) -> tuple[dict, Rows]:
     return {"vqa_accuracy": float(np.mean([r["score"] for r in rows]))}, rows
 
 
-def _score_captioning(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_captioning(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from metrics.captioning import cider_d
 
     candidates, references = {}, {}
@@ -161,7 +162,7 @@ def _score_captioning(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     return {"cider_d": corpus}, [{"score": per_image[s.example_id]} for s in samples]
 
 
-def _score_classification(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_classification(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from metrics.classification import top1_correct
 
     rows = []
@@ -171,7 +172,7 @@ def _score_classification(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     return {"top1_accuracy": float(np.mean([r["score"] for r in rows]))}, rows
 
 
-def _score_keypoint(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_keypoint(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from metrics.coco_keypoints import coco_keypoint_ap
     from metrics.keypoint import keypoint_score
 
@@ -220,7 +221,7 @@ def _read_prediction_png(pred: Prediction | None, field: str, artifact_dir: Path
     return array, None
 
 
-def _score_depth(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_depth(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from grit_eval.datasets.nyuv2 import load_depth_png
     from metrics.depth import DEPTH_METRICS, aggregate_depth, depth_metrics
 
@@ -250,7 +251,7 @@ def _score_depth(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     return {k: summary[k] for k in DEPTH_METRICS}, rows
 
 
-def _score_normal(samples, preds, artifact_dir) -> tuple[dict, Rows]:
+def score_normal(samples, preds, artifact_dir) -> tuple[dict, Rows]:
     from grit_eval.datasets.nyuv2 import load_normal_png
     from metrics.normal_angular import angular_errors, decode_normal_png, summarize_angular_errors
 
@@ -273,14 +274,3 @@ def _score_normal(samples, preds, artifact_dir) -> tuple[dict, Rows]:
                "rmse_angle_deg": s["rmse"]}
     metrics.update({k: v for k, v in s.items() if k.startswith("within_")})
     return metrics, rows
-
-
-SCORERS = {
-    "refexp": _score_refexp,
-    "vqa": _score_vqa,
-    "captioning": _score_captioning,
-    "classification": _score_classification,
-    "keypoint": _score_keypoint,
-    "depth": _score_depth,
-    "normal": _score_normal,
-}

@@ -27,7 +27,8 @@ from grit_eval.run.store import PredictionStore
 from grit_eval.settings import EvalSettings
 from grit_eval.splits import EvalSplit, describe, load_split
 from grit_eval.submission.layout import write_submission, zip_folder
-from grit_eval.types import GRIT_TASKS, TASK_OUTPUT_FIELD, Prediction, Sample
+from grit_eval.types import DATASET_TASKS, GRIT_TASKS, TASK_KIND, TASK_OUTPUT_FIELD, Prediction, Sample
+from model_adapters.protocol import kind_method
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ def check_tasks(tasks: Sequence[str] | str) -> list[str]:
     Accepts every way the command line names tasks: a list (``tasks=[vqa,normal]``), one
     name (``tasks=vqa``), a quoted comma list (``tasks='vqa,normal'``) and ``all``.
     """
-    from grit_eval.dataset_splits import DATASET_TASKS
-
     known = list(dict.fromkeys([*GRIT_TASKS, *DATASET_TASKS]))
     names = tasks.split(",") if isinstance(tasks, str) else list(tasks)
     names = [n.strip() if isinstance(n, str) else n for n in names]
@@ -101,7 +100,9 @@ def check_model_settings(settings: EvalSettings) -> None:
 
 def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, task: str,
                  batch_size: int, progress: bool) -> int:
-    """Run every not-yet-stored sample of ``task`` through the adapter; returns #new errors."""
+    """Run every not-yet-stored sample of ``task`` through the adapter method of its request
+    kind, in batches in split order; returns #new errors."""
+    answer = kind_method(adapter, task, TASK_KIND[task])
     done = store.load(task)
     pending = [s for s in samples if s.task == task and s.example_id not in done]
     errors = 0
@@ -112,7 +113,7 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
     with bar:
         for start in range(0, len(pending), batch_size):
             batch = pending[start:start + batch_size]
-            predictions = adapter.predict([s.to_request() for s in batch])
+            predictions = answer([s.to_request() for s in batch])
             if [p.example_id for p in predictions] != [s.example_id for s in batch]:
                 raise RuntimeError(f"adapter {adapter.name!r} returned predictions out of order "
                                    f"or of the wrong length for task {task}")
@@ -183,11 +184,12 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
         store = PredictionStore(run_dir / "predictions" / split.subset)
         samples = shard_samples(list(split.samples), shard, num_shards)
         errors = 0
-        run_tasks = [t for t in tasks if t in adapter.supported_tasks]
+        run_tasks = [t for t in tasks if kind_method(adapter, t, TASK_KIND[t]) is not None]
         for task in tasks:
-            if task not in adapter.supported_tasks:
-                log.warning("adapter %s does not support %s: the task is skipped (it scores 0 in "
-                            "the cross-task average)", adapter.name, task)
+            if task not in run_tasks:
+                log.warning("adapter %s does not answer %s requests (task %s): the task is "
+                            "skipped (it scores 0 in the cross-task average)",
+                            adapter.name, TASK_KIND[task], task)
         for task in run_tasks:
             errors += predict_task(adapter, samples, store, task, settings.model.batch_size,
                                    settings.run.progress)

@@ -40,7 +40,7 @@ def submission_entry(sample: Sample, prediction: Prediction, normals_src: Path,
         else:
             from PIL import Image
 
-            from model_adapters.images import png_bytes
+            from grit_eval.formats import png_bytes
 
             with Image.open(sample.image_path) as image:
                 width, height = image.size

@@ -20,10 +20,10 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from grit_eval.errors import ConfigError
-from grit_eval.types import GRIT_TASKS, Prediction, Request
+from grit_eval.types import GRIT_TASKS, SettingsError, Prediction, Request
 from model_adapters.unified_io.prompts import PromptSet
 from model_adapters.unified_io.task_heads import TASK_HEADS, Batch
+from model_adapters.protocol import answer_all_kinds
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,11 @@ def _load_rgb(path: str) -> np.ndarray:
 def _check_options(options: dict) -> None:
     unknown = set(options) - set(DEFAULT_OPTIONS)
     if unknown:
-        raise ConfigError(f"unknown model.options for unified_io: {sorted(unknown)}; "
+        raise SettingsError(f"unknown model.options for unified_io: {sorted(unknown)}; "
                           f"known: {sorted(DEFAULT_OPTIONS)}")
 
 
+@answer_all_kinds
 class UnifiedIOAdapter:
     name = "unified_io"
     # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).
@@ -67,39 +68,39 @@ class UnifiedIOAdapter:
 
         size = settings.size or "small"
         if size not in PRESETS:
-            raise ConfigError(f"model.size={size!r} is not a Unified-IO size; one of {sorted(PRESETS)}")
+            raise SettingsError(f"model.size={size!r} is not a Unified-IO size; one of {sorted(PRESETS)}")
         checkpoint = settings.checkpoint
         if not checkpoint:
-            raise ConfigError("model=unified_io needs model.checkpoint=/path/to/<size>_1000k.bin "
+            raise SettingsError("model=unified_io needs model.checkpoint=/path/to/<size>_1000k.bin "
                               "(or model.checkpoint=random for random weights)")
         if checkpoint != "random" and not Path(checkpoint).expanduser().is_file():
-            raise ConfigError(f"{checkpoint}: model.checkpoint file not found")
+            raise SettingsError(f"{checkpoint}: model.checkpoint file not found")
         tokenizer_path = settings.tokenizer
         if not tokenizer_path:
             if checkpoint != "random":
-                raise ConfigError("model.tokenizer=/path/to/spiece.model (the T5 sentencepiece "
+                raise SettingsError("model.tokenizer=/path/to/spiece.model (the T5 sentencepiece "
                                   "model) is required with real weights")
             tokenizer_path = train_tiny_sentencepiece(tempfile.mkdtemp(prefix="grit-eval-spm-"))
             log.warning("random weights with a tiny sentencepiece model trained on the fly: "
                         "scores are meaningless (plumbing and speed checks only)")
         elif not Path(tokenizer_path).expanduser().is_file():
-            raise ConfigError(f"{tokenizer_path}: model.tokenizer file not found")
+            raise SettingsError(f"{tokenizer_path}: model.tokenizer file not found")
         # Every setting is checked before the weights load (minutes for xl, and the jax import).
         try:
             tokenizer = UnifiedIOTokenizer(Path(tokenizer_path).expanduser())
         except ValueError as exc:
-            raise ConfigError(f"model.tokenizer: {exc}") from None
+            raise SettingsError(f"model.tokenizer: {exc}") from None
         unknown_tasks = sorted(set(settings.prompts) - cls.supported_tasks)
         if unknown_tasks:  # a typo would otherwise silently run the paper's prompt
             hints = {t: difflib.get_close_matches(t, sorted(cls.supported_tasks), 1)
                      for t in unknown_tasks}
-            raise ConfigError("model.prompts names unknown tasks: " + ", ".join(
+            raise SettingsError("model.prompts names unknown tasks: " + ", ".join(
                 f"{t!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for t, h in hints.items()))
         try:
             prompt_set = PromptSet().with_templates("custom" if settings.prompts else "default",
                                                     dict(settings.prompts))
         except ValueError as exc:
-            raise ConfigError(f"model.prompts: {exc}") from None
+            raise SettingsError(f"model.prompts: {exc}") from None
         options = {"seed": settings.seed, **dict(settings.options)}
         _check_options(options)
         from model_adapters.unified_io.model import load_model

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from grit_eval.types import Request
-from model_adapters.images import depth_file_name, depth_png_bytes, mask_rle, normal_file_name, png_bytes
+from grit_eval.formats import depth_file_name, depth_png_bytes, mask_rle, normal_file_name, png_bytes
 from model_adapters.unified_io import confidence, postprocess, prompts
 
 Answer = tuple[dict, float, dict[str, bytes]]

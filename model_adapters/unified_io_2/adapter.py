@@ -17,8 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from grit_eval.errors import ConfigError
-from grit_eval.types import GRIT_TASKS, Prediction, Request
+from grit_eval.types import GRIT_TASKS, Prediction, Request, SettingsError
+from model_adapters.protocol import answer_all_kinds
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,11 @@ def _options(settings: Any):
     options = {"seed": settings.seed, **dict(settings.options or {})}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise ConfigError(f"unknown model.options for unified_io_2: {unknown}; known: {sorted(known)}")
+        raise SettingsError(f"unknown model.options for unified_io_2: {unknown}; known: {sorted(known)}")
     return Settings(**options)
 
 
+@answer_all_kinds
 class UnifiedIO2Adapter:
     name = "unified_io_2"
     supported_tasks = frozenset(GRIT_TASKS)
@@ -48,34 +49,34 @@ class UnifiedIO2Adapter:
         from model_adapters.unified_io_2.tokenizer import TokenizerError, UIO2Tokenizer, train_tiny_llama_spm
 
         if settings.prompts:
-            raise ConfigError("model.prompts is not supported by unified_io_2 (it uses the port's "
+            raise SettingsError("model.prompts is not supported by unified_io_2 (it uses the port's "
                               "first template per task)")
         if split is not None:
             tasks = getattr(split, "tasks", ())
             tasks = set(tasks() if callable(tasks) else tasks or ())
             bad = sorted(tasks - cls.supported_tasks)
             if bad:
-                raise ConfigError(f"unified_io_2 does not support task(s) {bad}; one of {sorted(cls.supported_tasks)}")
+                raise SettingsError(f"unified_io_2 does not support task(s) {bad}; one of {sorted(cls.supported_tasks)}")
         options = _options(settings)
         checkpoint = settings.checkpoint
         if not checkpoint:
-            raise ConfigError("model=unified_io_2 needs model.checkpoint=/path/to/folder "
+            raise SettingsError("model=unified_io_2 needs model.checkpoint=/path/to/folder "
                               "(config.json + pytorch_model.bin or safetensors), or random")
         tokenizer_path = settings.tokenizer
         if checkpoint == "random":
             size = settings.size or "tiny"
             if size not in SIZES:
-                raise ConfigError(f"model.size={size!r} is not a Unified-IO 2 size; one of {list(SIZES)}")
+                raise SettingsError(f"model.size={size!r} is not a Unified-IO 2 size; one of {list(SIZES)}")
             if not tokenizer_path:
                 tokenizer_path = train_tiny_llama_spm(tempfile.mkdtemp(prefix="grit-eval-uio2-spm-"))
                 log.warning("unified_io_2: random weights and a tiny tokenizer: scores are meaningless")
         elif not tokenizer_path:
-            raise ConfigError("model.tokenizer=/path/to/tokenizer.model (the LLaMA sentencepiece "
+            raise SettingsError("model.tokenizer=/path/to/tokenizer.model (the LLaMA sentencepiece "
                               "model) is required with real weights")
         try:
             tok = UIO2Tokenizer(Path(tokenizer_path).expanduser())
         except TokenizerError as exc:
-            raise ConfigError(f"model.tokenizer: {exc}") from None
+            raise SettingsError(f"model.tokenizer: {exc}") from None
         try:
             if checkpoint == "random":
                 cfg = preset(size)
@@ -84,9 +85,9 @@ class UnifiedIO2Adapter:
                 ck = load_checkpoint(Path(checkpoint).expanduser())
                 cfg, params = ck.config, ck.params
         except CheckpointError as exc:
-            raise ConfigError(f"model.checkpoint: {exc}") from None
+            raise SettingsError(f"model.checkpoint: {exc}") from None
         if int(cfg.t5["vocab_size"]) < tok.piece_size:
-            raise ConfigError(f"model.tokenizer: {tok.piece_size} ids do not fit the model's "
+            raise SettingsError(f"model.tokenizer: {tok.piece_size} ids do not fit the model's "
                               f"{cfg.t5['vocab_size']} text embedding rows")
         from model_adapters.unified_io_2.runtime import UIO2Runtime
         from model_adapters.unified_io_2.tasks import Tasks

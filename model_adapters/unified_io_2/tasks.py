@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model_adapters.images import mask_rle, normal_file_name, png_bytes
+from grit_eval.formats import mask_rle, normal_file_name, png_bytes
 from model_adapters.unified_io_2 import decoding as D
 from model_adapters.unified_io_2 import preprocess as P
 from model_adapters.unified_io_2 import runner as R

@@ -2,9 +2,11 @@
 sentencepiece model trained on the fly), then the official-format scorer on its submission."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,7 @@ def test_unified_io_runs_every_task_and_its_submission_scores(tmp_path):
     assert all(0.0 <= r["confidence"] <= 1.0 for r in records)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["prediction_errors"] == 0
+    assert _submission_digests(run) == _expected_digests()
 
     # The official-format scorer accepts the run's zip, scored on the same samples' ground truth.
     ids = {r["example_id"] for r in records}
@@ -48,3 +51,20 @@ def test_unified_io_runs_every_task_and_its_submission_scores(tmp_path):
     for line in lines:  # the run's own scores are the scorer's
         scored = json.loads(line)
         assert scored["acc"] == pytest.approx(by_id[scored["example_id"]]["acc"], abs=1e-12)
+
+
+# sha256 of every submission file of this run, recorded with the code before the move to
+# typed request kinds (issue 14, commit 36a8583; jax 0.10.2, CPU): refactors of the
+# harness/adapter interface must not change a byte. A deliberate change of Unified-IO's
+# outputs regenerates it: `cd RUN && find submission -type f | sort | xargs sha256sum`.
+DIGESTS = Path(__file__).parent / "fixtures" / "e2e_submission.sha256"
+
+
+def _expected_digests() -> dict[str, str]:
+    return {name: digest for digest, name in
+            (line.split() for line in DIGESTS.read_text().splitlines() if line.strip())}
+
+
+def _submission_digests(run: Path) -> dict[str, str]:
+    return {path.relative_to(run).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted((run / "submission").rglob("*")) if path.is_file()}

@@ -1,4 +1,4 @@
-"""``UnifiedIOAdapter.from_settings``: every bad setting is a ConfigError that names it, raised
+"""``UnifiedIOAdapter.from_settings``: every bad setting is a SettingsError that names it, raised
 before any weights are loaded (so before jax is imported), and prompt / option settings reach
 the adapter that answers."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grit_eval.errors import ConfigError
+from grit_eval.types import SettingsError
 from grit_eval.settings import ModelSettings
 from grit_eval.types import Request
 
@@ -41,7 +41,7 @@ BAD_SETTINGS = {
 
 _SCRIPT = """
 import json, sys
-from grit_eval.errors import ConfigError
+from grit_eval.types import SettingsError
 from grit_eval.settings import ModelSettings
 from model_adapters.unified_io.adapter import UnifiedIOAdapter
 
@@ -50,8 +50,8 @@ for name, kwargs in json.loads(sys.argv[1]).items():
     try:
         UnifiedIOAdapter.from_settings(ModelSettings(name="unified_io", **kwargs))
         out[name] = "no error"
-    except ConfigError as exc:
-        out[name] = "ConfigError: " + str(exc)
+    except SettingsError as exc:
+        out[name] = "SettingsError: " + str(exc)
     except Exception as exc:
         out[name] = type(exc).__name__ + ": " + str(exc)
 out["jax imported"] = "jax" in sys.modules
@@ -77,7 +77,7 @@ def test_bad_settings_are_config_errors_before_loading(tmp_path, uio_spm_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for name, (_, words) in BAD_SETTINGS.items():
         message = result[name]
-        assert message.startswith("ConfigError: "), (name, message)
+        assert message.startswith("SettingsError: "), (name, message)
         for word in words:
             assert word in message, (name, word, message)
     assert result["jax imported"] is False
@@ -136,5 +136,5 @@ def test_default_prompt_set_without_settings_prompts(uio_spm_path, fake_model_mo
 
 
 def test_unknown_option_in_the_constructor(fake_uio):
-    with pytest.raises(ConfigError, match="beam_size"):
+    with pytest.raises(SettingsError, match="beam_size"):
         fake_uio(options={"beam_size": 4})

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grit_eval.errors import ConfigError
+from grit_eval.types import SettingsError
 from grit_eval.types import Request
 from model_adapters.unified_io_2.adapter import UnifiedIO2Adapter
 
@@ -69,21 +69,21 @@ def test_normal_writes_a_png_of_the_original_size(adapter, image_path):
 
 
 def test_bad_settings_are_config_errors(tmp_path):
-    with pytest.raises(ConfigError, match="unknown model.options"):
+    with pytest.raises(SettingsError, match="unknown model.options"):
         UnifiedIO2Adapter.from_settings(_Settings(options={"nope": 1}))
-    with pytest.raises(ConfigError, match="not a Unified-IO 2 size"):
+    with pytest.raises(SettingsError, match="not a Unified-IO 2 size"):
         UnifiedIO2Adapter.from_settings(_Settings(size="huge"))
     (tmp_path / "t.model").write_bytes(b"not a sentencepiece model")
-    with pytest.raises(ConfigError, match="model.tokenizer"):
+    with pytest.raises(SettingsError, match="model.tokenizer"):
         UnifiedIO2Adapter.from_settings(_Settings(tokenizer=str(tmp_path / "t.model")))
-    with pytest.raises(ConfigError, match="requires|required"):
+    with pytest.raises(SettingsError, match="requires|required"):
         UnifiedIO2Adapter.from_settings(_Settings(checkpoint=str(tmp_path)))
 
 
 def test_wrong_size_tokenizer_is_refused(tmp_path):
     from model_adapters.unified_io.tokenizer import train_tiny_sentencepiece
     spm = train_tiny_sentencepiece(tmp_path)  # a 256-piece model, not the LLaMA 32000
-    with pytest.raises(ConfigError, match="32000"):
+    with pytest.raises(SettingsError, match="32000"):
         UnifiedIO2Adapter.from_settings(_Settings(tokenizer=str(spm)))
 
 
@@ -112,5 +112,5 @@ def test_a_split_with_an_unsupported_task_is_refused_before_loading():
     class Split:
         def tasks(self):
             return ["vqa", "captioning"]
-    with pytest.raises(ConfigError, match="captioning"):
+    with pytest.raises(SettingsError, match="captioning"):
         UnifiedIO2Adapter.from_settings(_Settings(), Split())

@@ -12,8 +12,10 @@ from typing import Any, Sequence
 
 from grit_eval.errors import ConfigError
 from grit_eval.types import GRIT_TASKS, Prediction, Request
+from model_adapters.protocol import answer_all_kinds
 
 
+@answer_all_kinds
 class ReplayAdapter:
     name = "replay"
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)

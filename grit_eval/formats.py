@@ -1,4 +1,6 @@
-"""Small image and file-encoding helpers shared by adapters (PIL/pycocotools; no model code)."""
+"""Submission file encodings shared by the adapters and the submission writer/reader: PNG
+(normals, 16-bit depth), COCO RLE masks and the artifact file names. A leaf module: it imports
+nothing of the project, so adapters may import it (tests/test_layering.py)."""
 from __future__ import annotations
 
 import io
