@@ -20,8 +20,7 @@ def test_run_and_scorer_share_workers_and_write_identical_metrics(tmp_path, monk
     original_pool = sample_scorer.ProcessPoolExecutor
 
     def recorded(pairs, **kwargs):
-        calls.append((pairs[0][0].task, [s.example_id for s, _ in pairs], kwargs["workers"]
-                      if "workers" in kwargs else None))
+        calls.append((pairs[0][0].task, [s.example_id for s, _ in pairs], kwargs.get("workers")))
         return score_samples(pairs, **kwargs)
 
     def pool(*args, **kwargs):
