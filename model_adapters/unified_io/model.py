@@ -31,7 +31,8 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 TEXT_BUCKETS = (32, 64, 128, 256)
 DECODE_BUCKETS = (8, 32, 64, 128, 256)
 OPTION_LENGTH_BUCKETS = (8, 16, 32, 64, 128, 256)
-OPTION_CHUNK = 32  # option rows scored per program call (fixed shape)
+# Options per example scored in one program call, bucketed so the cost follows the count.
+OPTION_COUNT_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 
 def bucket(n: int, buckets: Sequence[int], what: str) -> int:
@@ -193,27 +194,30 @@ class UnifiedIOModel:
         codes = out["tokens"][:, 1:] - self.config.vocab_size
         return (codes, out["logprobs"][:, 1:]) if return_logprobs else codes
 
-    def score_options(self, text_ids, image, image_mask, options) -> np.ndarray:
+    def score_options(self, text_ids, image, image_mask, options, prefilled=None) -> np.ndarray:
         """Total NLL [B, K] of EOS-terminated, 0-padded options [B, K, L] (lower = better),
-        including the reference's extra EOS-after-EOS term."""
+        including the reference's extra EOS-after-EOS term. ``prefilled`` (from ``prefill``
+        on the same inputs) skips the encoder."""
         options = np.asarray(options)
         if options.ndim != 3 or options.shape[0] != np.shape(text_ids)[0]:
             raise ValueError(f"options must be [B, K, L], got {options.shape}")
         b, k, length = options.shape
-        _, _, mask, kvs = self.prefill(text_ids, image, image_mask)
-        lp = bucket(length, OPTION_LENGTH_BUCKETS, "option length")
-        flat = _pad_to(options.reshape(b * k, length).astype(np.int32), lp, 1)
-        rows = np.repeat(np.arange(b, dtype=np.int32), k)
-        n = b * k
-        # Option rows are sharded too, so a chunk holds a multiple of the device count.
-        chunk = self.data_parallel.round_up(OPTION_CHUNK) if self.data_parallel else OPTION_CHUNK
-        total = -(-n // chunk) * chunk
-        flat, rows = _pad_to(flat, total, 0), _pad_to(rows, total, 0)
+        if k == 0:
+            return np.zeros((b, 0), np.float32)
+        _, bp, mask, kvs = prefilled or self.prefill(text_ids, image, image_mask)
+        # Trailing all-padding columns cost nothing: bucket the real (non-zero) length.
+        used = int(np.max(np.nonzero(options.any(axis=(0, 1)))[0], initial=-1)) + 1
+        lp = bucket(max(used, 1), OPTION_LENGTH_BUCKETS, "option length")
+        grid = _pad_to(_pad_to(options[:, :, :min(length, lp)].astype(np.int32), lp, 2), bp, 0)
         program = decoding.option_scoring_program(self.config)
-        scores = [np.asarray(program(self.params, mask, kvs,
-                                     *self._shard((rows[i:i + chunk], flat[i:i + chunk]))))
-                  for i in range(0, total, chunk)]
-        return np.concatenate(scores)[:n].reshape(b, k)
+        scores = []
+        step = OPTION_COUNT_BUCKETS[-1]
+        for start in range(0, k, step):  # one program call per <= 64 options of each example
+            part = grid[:, start:start + step]
+            part = _pad_to(part, bucket(part.shape[1], OPTION_COUNT_BUCKETS, "option count"), 1)
+            scores.append(np.asarray(program(self.params, mask, kvs, self._shard(part)))
+                          [:b, :min(step, k - start)])
+        return np.concatenate(scores, axis=1)
 
     # ---------------------------------------------------------------- VQ-GAN
     def decode_image_codes(self, codes) -> np.ndarray:

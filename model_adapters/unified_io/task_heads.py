@@ -79,7 +79,7 @@ def pick_options(model, tokenizer, batch: Batch, texts: list[str], what: str) ->
     """Answer-option scoring: each request's lowest-total-NLL option, confidence softmax(-NLL).
 
     Options are tokenised once per distinct option list, and the requests sharing a list are
-    scored in one ``score_options`` call (which chunks the option rows).
+    scored in one ``score_options`` call (which buckets the option count and length).
     """
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, request in enumerate(batch.requests):

@@ -90,7 +90,7 @@ def test_top_p_filter_hand_computed():
 def test_score_options_matches_teacher_forcing(model):
     text, image, mask = _inputs(2, seed=4)
     rng = np.random.default_rng(0)
-    k, length = 20, 4  # 40 option rows: more than one 32-row chunk
+    k, length = 20, 4  # count bucket 32, 12 of it padding
     options = rng.integers(3, 33000, size=(2, k, length)).astype(np.int32)
     lengths = rng.integers(1, length, size=(2, k))
     for b in range(2):
@@ -110,6 +110,28 @@ def test_score_options_matches_teacher_forcing(model):
         nll = lse - np.take_along_axis(logits, targets[..., None], -1)[..., 0]
         want = (nll * (targets > 0)).sum(1)
         np.testing.assert_allclose(scores[:, j], want, rtol=1e-5)
+
+
+def test_option_scoring_buckets_count_and_length_and_compiles_boundedly(model):
+    text, image, mask = _inputs(1, seed=6)
+    rng = np.random.default_rng(1)
+    options = np.zeros((1, 70, 12), np.int32)  # 70 options: two calls (64 + 6 -> bucket 8)
+    options[:, :, :2] = rng.integers(3, 33000, size=(1, 70, 2))
+    options[:, :, 2] = EOS  # columns 3.. are padding: the length bucket is 8, not 16
+    full = model.score_options(text, image, mask, options)
+    before = decoding.trace_count()
+    # Any subset scores the same as in the full call (options never see each other),
+    # and counts within already-used buckets compile nothing new.
+    for k in (5, 7, 8):
+        np.testing.assert_allclose(model.score_options(text, image, mask, options[:, :k]),
+                                   full[:, :k], rtol=1e-6)
+    np.testing.assert_allclose(model.score_options(text, image, mask, options[:, 64:, :3]),
+                               full[:, 64:], rtol=1e-6)
+    assert decoding.trace_count() == before
+    assert model.score_options(text, image, mask, options[:, :0]).shape == (1, 0)
+    for k in (1, 2, 3, 16, 17, 33):  # new buckets 1, 2, 4, 16, 32: one program each
+        model.score_options(text, image, mask, options[:, :k])
+    assert decoding.trace_count() == before + 5
 
 
 def test_bad_inputs_raise_clear_errors(model):
