@@ -88,7 +88,8 @@ def main() -> None:
     else:
         params = jax.block_until_ready(device_random_params(config, 0, dtype))
     batches = [int(b) for b in args.batches.split(",")]
-    model = UnifiedIOModel(params, config, batch_buckets=sorted(set(batches)))
+    model = UnifiedIOModel(params, config, batch_buckets=sorted(set(batches)),
+                           per_device_batch=max(batches))
     device = jax.devices()[0]
     bandwidth = copy_bandwidth(2 * 2**30 if device.platform != "cpu" else 2**26)
     per_step = step_bytes(params, config)

@@ -67,7 +67,7 @@ def _chunk_program(config):
 
 
 def _baseline(model, program, pre, options):
-    _, _, mask, kvs = pre
+    _, _, [(_, _, mask, kvs)] = pre
     k = options.shape[1]
     flat = np.zeros((-(-k // CHUNK) * CHUNK, options.shape[2]), np.int32)
     flat[:k] = options[0]

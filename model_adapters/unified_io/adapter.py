@@ -35,6 +35,9 @@ DEFAULT_OPTIONS = {
     "greedy_images": False,  # the reference samples images with top-p 0.9 from PRNGKey(seed)
     "seed": 0,
     "depth_max_m": 10.0,  # depth head: a white pixel means this many metres [inferred]
+    # Rows per device and program call: outputs never depend on the device count, but do
+    # on this and the batch size (see ``UnifiedIOAdapter.batch_invariant``).
+    "per_device_batch": 8,
 }
 
 
@@ -48,6 +51,9 @@ def _check_options(options: dict) -> None:
     if unknown:
         raise SettingsError(f"unknown model.options for unified_io: {sorted(unknown)}; "
                           f"known: {sorted(DEFAULT_OPTIONS)}")
+    rows = options.get("per_device_batch", 1)
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ConfigError(f"model.options.per_device_batch must be a positive integer, got {rows!r}")
 
 
 @answer_all_kinds
@@ -55,6 +61,10 @@ class UnifiedIOAdapter:
     name = "unified_io"
     # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).
     supported_tasks = frozenset(GRIT_TASKS) | frozenset({"captioning", "classification", "depth"})
+    # Outputs are bit-identical on 1 or N devices (same per-device program and rows), but a
+    # row's floats depend on the rows batched with it (the per-device shape follows the batch
+    # size) and a sampled image on its index in the batch: batch size is a binding setting.
+    batch_invariant = False
 
     def __init__(self, model: Any, tokenizer: Any, prompt_set: PromptSet, options: dict):
         self.model, self.tokenizer, self.prompt_set = model, tokenizer, prompt_set
@@ -106,7 +116,8 @@ class UnifiedIOAdapter:
         from model_adapters.unified_io.model import load_model
 
         model = load_model(str(Path(checkpoint).expanduser()) if checkpoint != "random" else "random",
-                           size, dtype=settings.dtype, seed=settings.seed)
+                           size, dtype=settings.dtype, seed=settings.seed,
+                           per_device_batch={**DEFAULT_OPTIONS, **options}["per_device_batch"])
         return cls(model, tokenizer, prompt_set, options)
 
     def num_parameters(self) -> int | None:

@@ -107,9 +107,20 @@ def _stats(logits, token, columns):
 _ROW_STATE = ("last", "tokens", "logprobs", "caches", "key_mask", "eos_in", "done", "stats")
 
 
+def sample_rows(key, logits: jax.Array, row_offset, noise_rows: int) -> jax.Array:
+    """``jax.random.categorical(key, L)[row_offset : row_offset + B]`` for logits [B, V] that
+    are rows ``row_offset..`` of a larger batch ``L`` of ``noise_rows`` rows: the Gumbel noise
+    of row r is that of row r of the whole batch (jax's partitionable threefry draws element
+    (r, v) from counter r*V + v), so a row's sample never depends on how the batch was split
+    into program calls or over devices."""
+    noise = jax.random.gumbel(key, (noise_rows, logits.shape[1]), logits.dtype)
+    noise = lax.dynamic_slice_in_dim(noise, row_offset, logits.shape[0], axis=0)
+    return jnp.argmax(noise + logits, axis=-1)
+
+
 @functools.cache
 def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
-                   data_parallel=None):
+                   data_parallel=None, noise_rows: int = 0):
     """Builds the jitted decode loop for a text cache of ``text_slots`` (a bucket >= the
     text length) followed by ``image_length`` image steps (0 for text-only). With a
     ``sharding.DataParallel`` the per-row loop state stays sharded on its batch axis (the
@@ -120,7 +131,9 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
     early_stop (bool scalar: stop once every row has produced EOS; only for callers that do
     not need the image steps), rng key, eos_bias [B, text_slots] (added to the EOS logit at
     text steps: a test/benchmark hook, zeros otherwise), row_valid [B] bool (False = batch
-    padding, counted as done), columns [C] int (ids whose logits are recorded per step).
+    padding, counted as done), columns [C] int (ids whose logits are recorded per step),
+    row_offset (int32 scalar: index of row 0 in the caller's whole batch of ``noise_rows``
+    rows, for ``sample_rows``; ``noise_rows`` 0 = this batch).
     Mode flags are traced (``lax.cond``) so greedy/sampling/early stop share one program.
 
     Returns a dict: ``tokens`` [B, text_slots + image_length] (ids; unproduced steps 0),
@@ -136,7 +149,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
         return st | data_parallel.constrain({k: st[k] for k in _ROW_STATE})
 
     def run(params, encoder_mask, kvs, text_length, greedy, early_stop, rng, eos_bias,
-            row_valid, columns):
+            row_valid, columns, row_offset):
         note_trace("decode")
         batch = encoder_mask.shape[0]
         n_steps = text_length + image_length
@@ -196,7 +209,8 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
             def pick_sampled(key):
                 k, key = jax.random.split(key)
                 filtered = top_p_filter(logits, data_parallel=data_parallel)
-                token = jax.random.categorical(k, filtered / (1 + 1e-7)).astype(jnp.int32)
+                token = sample_rows(k, filtered / (1 + 1e-7), row_offset,
+                                    max(noise_rows, batch)).astype(jnp.int32)
                 return token, filtered, key
 
             token, scored, rng = lax.cond(greedy, pick_greedy, pick_sampled, st["rng"])

@@ -9,9 +9,9 @@ reproducing even fully masked rows. The serving API (``generate_*``, ``score_opt
 the batch to a bucket and the encoder text to 32/64/128/256 so a run compiles a handful of
 programs; padding only adds masked keys, which leaves every valid output unchanged.
 
-Data parallelism (issue 8, ``sharding.py``): ``load_model`` replicates the params over a 1-D
-mesh of the local devices and the serving API shards each padded batch over it; the batch
-buckets are multiples of the device count, and outputs are the same with 1 or N devices.
+Data parallelism (``sharding.py``): params are replicated over a 1-D mesh of the local
+devices; each call gives every device the same rows and shapes as on 1 device (``layout``),
+so outputs are bit-identical with 1 or N devices.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from model_adapters.unified_io.sharding import DataParallel
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 TEXT_BUCKETS = (32, 64, 128, 256)
 DECODE_BUCKETS = (8, 32, 64, 128, 256)
+PER_DEVICE_BATCH = 8  # most rows per device and program call (see ``layout``)
 OPTION_LENGTH_BUCKETS = (8, 16, 32, 64, 128, 256)
 # Options per example scored in one program call, bucketed so the cost follows the count.
 OPTION_COUNT_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
@@ -54,15 +55,17 @@ class UnifiedIOModel:
 
     def __init__(self, params: dict, config: UnifiedIOConfig,
                  batch_buckets: Sequence[int] = BATCH_BUCKETS,
-                 data_parallel: Optional[DataParallel] = None):
+                 data_parallel: Optional[DataParallel] = None,
+                 per_device_batch: int = PER_DEVICE_BATCH):
         """``data_parallel``: shard serving batches over its mesh (``params`` must already be
-        replicated on it, see ``load_model``); None runs on the params' device as is."""
+        replicated on it, see ``load_model``); None runs on the params' device as is.
+        ``batch_buckets``: the per-device row counts a program may have; ``per_device_batch``:
+        the most rows a device gets per call (larger batches run as several calls)."""
         self.params = params
         self.config = config
         self.data_parallel = data_parallel
-        # Every padded batch must split evenly over the devices, hence multiples of N.
-        self.batch_buckets = (data_parallel.buckets(batch_buckets) if data_parallel
-                              else tuple(batch_buckets))
+        self.batch_buckets = tuple(sorted(batch_buckets))
+        self.per_device_batch = per_device_batch
         # Vocabulary ids whose per-step logits ``decode`` records in ``stats["cols"]``
         # (debug/parity). One setting per model keeps one compiled program per bucket.
         self.record_columns: Sequence[int] = (0,)
@@ -94,18 +97,32 @@ class UnifiedIOModel:
             raise ValueError(f"text_ids outside 0..{c.total_vocab - 1}")
         return text_ids.astype(np.int32), image, image_mask.astype(np.int32)
 
+    def layout(self, b: int) -> tuple[int, list[tuple[int, int]]]:
+        """How a batch of ``b`` rows runs: every program call has ``rows`` = c x (device
+        count) rows, c = bucket(min(b, per_device_batch)) rows per device, and the calls take
+        rows ``[start, stop)`` in order (the last one padded). c depends on b only, never on
+        the device count, so every device runs the same program on the same rows whatever
+        the number of devices: outputs are bit-identical on 1 or N devices."""
+        c = bucket(max(min(b, self.per_device_batch), 1), self.batch_buckets, "batch size")
+        rows = c * (self.data_parallel.size if self.data_parallel else 1)
+        return rows, [(s, min(s + rows, b)) for s in range(0, max(b, 1), rows)]
+
     def prefill(self, text_ids, image, image_mask):
         """Pads to (batch, text) buckets and runs the encoder once (plus the cross-attention
-        keys/values of every decoder layer). Returns an opaque tuple for ``decode(...,
-        prefilled=...)``; computed eagerly (blocks until ready)."""
+        keys/values of every decoder layer) per call of ``layout``. Returns an opaque tuple
+        for ``decode``/``score_options(..., prefilled=...)``; computed eagerly."""
         text_ids, image, image_mask = self._check_inputs(text_ids, image, image_mask)
         b = text_ids.shape[0]
-        bp = bucket(b, self.batch_buckets, "batch size")
         lt = bucket(max(text_ids.shape[1], 1), TEXT_BUCKETS, "text length")
-        args = self._shard((_pad_to(_pad_to(text_ids, lt, 1), bp, 0), _pad_to(image, bp, 0),
-                            _pad_to(image_mask, bp, 0)))
-        _, mask, kvs = decoding.encoder_program(self.config)(self.params, *args)
-        return jax.block_until_ready((b, bp, mask, kvs))
+        rows, spans = self.layout(b)
+        text_ids = _pad_to(text_ids, lt, 1)
+        calls = []
+        for start, stop in spans:
+            args = self._shard(tuple(_pad_to(x[start:stop], rows, 0)
+                                     for x in (text_ids, image, image_mask)))
+            _, mask, kvs = decoding.encoder_program(self.config)(self.params, *args)
+            calls.append((start, stop, mask, kvs))
+        return jax.block_until_ready((b, rows, calls))
 
     # ---------------------------------------------------------------- parity API
     def encode(self, text_ids, image, image_mask) -> np.ndarray:
@@ -157,18 +174,27 @@ class UnifiedIOModel:
                                if image_length == 0 else text_length)
         if text_length > slots:
             raise ValueError(f"text_length {text_length} exceeds text_slots {slots}")
-        b, bp, mask, kvs = prefilled or self.prefill(text_ids, image, image_mask)
-        bias = np.zeros((bp, slots), np.float32)
+        b, rows, calls = prefilled or self.prefill(text_ids, image, image_mask)
+        bias = np.zeros((b, slots), np.float32)
         if eos_logit_bias is not None:
             given = np.asarray(eos_logit_bias, np.float32)
-            bias[:b, :min(slots, given.shape[1])] = given[:, :slots]
+            bias[:, :min(slots, given.shape[1])] = given[:, :slots]
         columns = np.asarray(self.record_columns, np.int32)
-        program = decoding.decode_program(self.config, slots, image_length, self.data_parallel)
-        bias, row_valid = self._shard((bias, np.arange(bp) < b))
-        out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
-                      jnp.bool_(early_stop), jax.random.PRNGKey(seed), bias, row_valid, columns)
-        out = jax.tree.map(np.asarray, out)
-        return jax.tree.map(lambda x: x[:b] if x.ndim else x, out)
+        # Sampling noise is drawn for the whole batch (a power-of-two count of calls, to
+        # bound compilations), so a row's sample never depends on the call it lands in.
+        noise_rows = rows * (1 << (len(calls) - 1).bit_length())
+        program = decoding.decode_program(self.config, slots, image_length, self.data_parallel,
+                                          noise_rows)
+        outs = []
+        for start, stop, mask, kvs in calls:
+            n = stop - start
+            part, row_valid = self._shard((_pad_to(bias[start:stop], rows, 0),
+                                           np.arange(rows) < n))
+            out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
+                          jnp.bool_(early_stop), jax.random.PRNGKey(seed), part, row_valid,
+                          columns, jnp.int32(start))
+            outs.append(jax.tree.map(lambda x, n=n: np.asarray(x)[:n] if np.ndim(x) else x, out))
+        return jax.tree.map(lambda *xs: np.concatenate(xs) if np.ndim(xs[0]) else max(xs), *outs)
 
     def generate_text(self, text_ids, image, image_mask, max_length: int, greedy: bool = True,
                       return_logprobs: bool = False, seed: int = 0, eos_logit_bias=None,
@@ -204,20 +230,25 @@ class UnifiedIOModel:
         b, k, length = options.shape
         if k == 0:
             return np.zeros((b, 0), np.float32)
-        _, bp, mask, kvs = prefilled or self.prefill(text_ids, image, image_mask)
+        _, rows, calls = prefilled or self.prefill(text_ids, image, image_mask)
         # Trailing all-padding columns cost nothing: bucket the real (non-zero) length.
         used = int(np.max(np.nonzero(options.any(axis=(0, 1)))[0], initial=-1)) + 1
         lp = bucket(max(used, 1), OPTION_LENGTH_BUCKETS, "option length")
-        grid = _pad_to(_pad_to(options[:, :, :min(length, lp)].astype(np.int32), lp, 2), bp, 0)
+        grid = _pad_to(options[:, :, :min(length, lp)].astype(np.int32), lp, 2)
         program = decoding.option_scoring_program(self.config)
-        scores = []
         step = OPTION_COUNT_BUCKETS[-1]
-        for start in range(0, k, step):  # one program call per <= 64 options of each example
-            part = grid[:, start:start + step]
-            part = _pad_to(part, bucket(part.shape[1], OPTION_COUNT_BUCKETS, "option count"), 1)
-            scores.append(np.asarray(program(self.params, mask, kvs, self._shard(part)))
-                          [:b, :min(step, k - start)])
-        return np.concatenate(scores, axis=1)
+        out = []
+        for start, stop, mask, kvs in calls:
+            scores = []
+            for first in range(0, k, step):  # one program call per <= 64 options of a row
+                part = grid[start:stop, first:first + step]
+                width = part.shape[1]
+                part = _pad_to(_pad_to(part, bucket(width, OPTION_COUNT_BUCKETS,
+                                                    "option count"), 1), rows, 0)
+                scores.append(np.asarray(program(self.params, mask, kvs, self._shard(part)))
+                              [:stop - start, :width])
+            out.append(np.concatenate(scores, axis=1))
+        return np.concatenate(out)
 
     # ---------------------------------------------------------------- VQ-GAN
     def decode_image_codes(self, codes) -> np.ndarray:
@@ -228,11 +259,11 @@ class UnifiedIOModel:
             raise ValueError(f"codes must be [B, {g * g}], got {codes.shape}")
         if codes.size and (codes.min() < 0 or codes.max() >= self.config.vqgan.n_embed):
             raise ValueError(f"codes outside 0..{self.config.vqgan.n_embed - 1}")
-        b = codes.shape[0]
-        padded = _pad_to(codes.astype(np.int32), self.data_parallel.round_up(b), 0) \
-            if self.data_parallel else codes.astype(np.int32)
+        rows, spans = self.layout(codes.shape[0])
         program = teacher_forcing.vq_decode_program(self.config)
-        return np.asarray(program(self.params, self._shard(padded)))[:b]
+        return np.concatenate([np.asarray(program(self.params, self._shard(
+            _pad_to(codes[start:stop].astype(np.int32), rows, 0))))[:stop - start]
+            for start, stop in spans])
 
     def encode_image(self, images, return_prequant: bool = False):
         """Images in [-1, 1], [B, 256, 256, 3] -> codes [B, 256] (and the quant_conv z)."""

@@ -2,14 +2,12 @@
 
 Params are replicated (``P()``) and every batch-leading input is sharded on its first axis
 (``P("batch")``); the jitted programs follow the input shardings, and the decode loop pins its
-per-row state (KV cache, tokens, done flags) to the batch axis with ``constrain``. Batch buckets
-are rounded up to a multiple of the device count, so a padded batch always splits evenly and a
-run still compiles one program per bucket.
+per-row state (KV cache, tokens, done flags) to the batch axis with ``constrain``.
 
-Predictions do not depend on the device count: each row is computed by the same per-row
-program whatever shard it lands on, and jax's (default) partitionable threefry draws the same
-random bits for element (b, v) of a sampled ``[B, V]`` array however that array is split, so
-sampled tokens match the 1-device stream for the same seed.
+Predictions do not depend on the device count: ``UnifiedIOModel.layout`` gives each device the
+rows and shapes one device would get per call, and jax's (default) partitionable threefry draws
+the same random bits for element (b, v) of a sampled ``[B, V]`` array however that array is
+split, so sampled tokens match the 1-device stream for the same seed.
 """
 from __future__ import annotations
 
@@ -43,22 +41,13 @@ class DataParallel:
         """Number of devices on the batch axis."""
         return self.mesh.size
 
-    def round_up(self, n: int) -> int:
-        """Smallest multiple of the device count >= n (and >= one row per device)."""
-        return max(-(-n // self.size), 1) * self.size
-
-    def buckets(self, batch_buckets: Sequence[int]) -> tuple[int, ...]:
-        """Batch buckets rounded up to multiples of the device count, sorted, deduplicated:
-        (1, 2, 4, 8, ...) on 4 devices -> (4, 8, ...); on 3 devices (3, 6, 9, 18, ...)."""
-        return tuple(sorted({self.round_up(b) for b in batch_buckets}))
-
     def put_params(self, params: Any) -> Any:
         """Copies a (host or device) parameter tree to every device of the mesh."""
         return jax.device_put(params, self.replicated)
 
     def put_batch(self, tree: Any) -> Any:
         """Shards every array of ``tree`` on its leading axis, whose size must be a multiple
-        of the device count (pad with ``round_up`` first)."""
+        of the device count."""
         for leaf in jax.tree.leaves(tree):
             if np.ndim(leaf) == 0 or np.shape(leaf)[0] % self.size:
                 raise ValueError(f"a batch array of shape {np.shape(leaf)} cannot be split over "

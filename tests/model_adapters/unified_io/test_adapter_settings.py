@@ -89,8 +89,8 @@ def fake_model_module(monkeypatch):
     loaded = []
     module = types.ModuleType("model_adapters.unified_io.model")
 
-    def load_model(checkpoint, size, dtype="float32", seed=0):
-        loaded.append((checkpoint, size, dtype, seed))
+    def load_model(checkpoint, size, dtype="float32", seed=0, per_device_batch=8):
+        loaded.append((checkpoint, size, dtype, seed, per_device_batch))
         return types.SimpleNamespace(num_parameters=lambda: 7)
 
     module.load_model = load_model
@@ -105,9 +105,9 @@ def test_settings_prompts_and_options_reach_the_adapter(tmp_path, uio_spm_path, 
     settings = ModelSettings(name="unified_io", size="tiny", checkpoint="random",
                              tokenizer=str(uio_spm_path), dtype="bfloat16", seed=5,
                              prompts={"refexp": 'Where is the "{}"?', "vqa": "Q: {} A:"},
-                             options={"max_people": 3})
+                             options={"max_people": 3, "per_device_batch": 2})
     adapter = UnifiedIOAdapter.from_settings(settings)
-    assert fake_model_module == [("random", "tiny", "bfloat16", 5)]
+    assert fake_model_module == [("random", "tiny", "bfloat16", 5, 2)]
     assert adapter.num_parameters() == 7
     assert adapter.options["seed"] == 5 and adapter.options["max_people"] == 3
     assert adapter.options["box_max_length"] == 32  # untouched defaults stay
@@ -138,3 +138,6 @@ def test_default_prompt_set_without_settings_prompts(uio_spm_path, fake_model_mo
 def test_unknown_option_in_the_constructor(fake_uio):
     with pytest.raises(SettingsError, match="beam_size"):
         fake_uio(options={"beam_size": 4})
+    for bad in (0, "4", True):
+        with pytest.raises(ConfigError, match="per_device_batch must be a positive integer"):
+            fake_uio(options={"per_device_batch": bad})
