@@ -53,7 +53,7 @@ def _check_options(options: dict) -> None:
                           f"known: {sorted(DEFAULT_OPTIONS)}")
     rows = options.get("per_device_batch", 1)
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise ConfigError(f"model.options.per_device_batch must be a positive integer, got {rows!r}")
+        raise SettingsError(f"model.options.per_device_batch must be a positive integer, got {rows!r}")
 
 
 @answer_all_kinds

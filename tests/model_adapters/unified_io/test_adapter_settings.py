@@ -139,5 +139,5 @@ def test_unknown_option_in_the_constructor(fake_uio):
     with pytest.raises(SettingsError, match="beam_size"):
         fake_uio(options={"beam_size": 4})
     for bad in (0, "4", True):
-        with pytest.raises(ConfigError, match="per_device_batch must be a positive integer"):
+        with pytest.raises(SettingsError, match="per_device_batch must be a positive integer"):
             fake_uio(options={"per_device_batch": bad})
