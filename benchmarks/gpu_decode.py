@@ -8,7 +8,9 @@ prompts, a 32-token budget, answers of 1-3 tokens + EOS (forced with the decode 
 ``eos_logit_bias`` hook, as in ``benchmarks/decode.py``). For each batch size it prints
 samples/s end-to-end (encoder prefill + early-stopped decode), the prefill time, and the
 per-step time of a full-length decode (32 steps, no early stop) against the floor
-``bytes read per step / measured device copy bandwidth``, where the bytes read per step are
+``bytes read per step / measured device copy bandwidth``, scoring 10 answer options
+(after the prefill), one sampled image (1 + 256 steps, after the prefill) and the device's
+peak memory so far (nan where the backend does not report it), where the bytes read per step are
 the decoder layers plus the text rows of the tied embedding (the logits matmul), in the
 weights' dtype. Run via ``benchmarks/gpu_decode.sh``.
 """
@@ -100,7 +102,11 @@ def main() -> None:
     print(f"copy bandwidth {bandwidth / 1e9:.0f} GB/s; weight bytes per decode step "
           f"{per_step / 1e9:.3f} GB -> floor {floor * 1e3:.3f} ms/step")
     print(f"{'batch':>5s} {'samples/s':>10s} {'prefill s':>10s} {'early s':>8s} "
-          f"{'full s':>8s} {'ms/step':>8s} {'floor x':>8s} {'compile s':>9s}")
+          f"{'full s':>8s} {'ms/step':>8s} {'floor x':>8s} {'compile s':>9s} "
+          f"{'10 opts s':>9s} {'image s':>8s} {'peak GiB':>8s}")
+    options = np.zeros((1, 10, 8), np.int32)
+    options[..., :3] = np.random.default_rng(1).integers(3, 32000, size=(1, 10, 3))
+    options[..., 3] = 1  # EOS
     rng = np.random.default_rng(0)
     for b in batches:
         text = rng.integers(3, 32000, size=(b, 64)).astype(np.int32)
@@ -120,8 +126,18 @@ def main() -> None:
         full = _median_time(lambda: model.decode(text, image, mask, BUDGET, 0, early_stop=False,
                                                  eos_logit_bias=bias, prefilled=pre), args.reps)
         ms_step = full / BUDGET * 1e3
+        grid = np.repeat(options, b, axis=0)
+        model.score_options(text, image, mask, grid, prefilled=pre)  # compile
+        scoring = _median_time(lambda: model.score_options(text, image, mask, grid,
+                                                           prefilled=pre), args.reps)
+        model.decode(text, image, mask, 1, 256, greedy=False, prefilled=pre)  # compile
+        image_s = _median_time(lambda: model.decode(text, image, mask, 1, 256, greedy=False,
+                                                    prefilled=pre), 1)
+        stats = device.memory_stats() or {}  # None on CPU
+        peak = stats.get("peak_bytes_in_use")
         print(f"{b:5d} {b / (prefill + early):10.1f} {prefill:10.3f} {early:8.3f} {full:8.3f} "
-              f"{ms_step:8.3f} {ms_step / (floor * 1e3):8.2f} {compile_s:9.1f}")
+              f"{ms_step:8.3f} {ms_step / (floor * 1e3):8.2f} {compile_s:9.1f} {scoring:9.3f} "
+              f"{image_s:8.2f} {peak / 2**30 if peak else float('nan'):8.2f}")
 
 
 if __name__ == "__main__":
