@@ -28,11 +28,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from grit_eval.errors import GritEvalError, error_line
-from grit_eval.settings import EvalSettings
+from grit_eval.settings import EvalSettings, cli_schema
 
 PROG = "grit-eval"
 VERBOSE_FLAGS = ("-v", "--verbose")
-ConfigStore.instance().store(name="eval_schema", node=EvalSettings)
+ConfigStore.instance().store(name="eval_schema", node=cli_schema())
 # conf/config.yaml: the run directory is run.dir when given (so Hydra creates nothing else),
 # and only multirun jobs get a .hydra/ folder (a job killed before its manifest shows FAILED).
 OmegaConf.register_new_resolver("grit_eval_or", lambda value, default: value or default, replace=True)
@@ -140,10 +140,30 @@ def _raised_by_hydra(exc: BaseException) -> bool:
     return bool(frames) and f"{os.sep}hydra{os.sep}" in frames[-1].filename
 
 
+def _model_presets() -> set[str]:
+    from importlib.resources import files
+
+    return {entry.name[:-len(".yaml")] for entry in files("conf").joinpath("model").iterdir()
+            if entry.name.endswith(".yaml")}
+
+
+def adapter_overrides(args: list[str]) -> list[str]:
+    """``model=pkg.module:Class`` or ``model=<entry point>``: not presets (conf/model/), so the
+    value names the adapter (``model.name=...``) on the default preset's settings."""
+    presets = _model_presets()
+    out = []
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        if key == "model" and eq and value and not set(value.split(",")) & presets:
+            arg = f"model.name={value}"
+        out.append(arg)
+    return out
+
+
 def main() -> None:
     global VERBOSE
     verbose = VERBOSE = any(arg in VERBOSE_FLAGS for arg in sys.argv[1:])
-    sys.argv = [sys.argv[0], *(a for a in sys.argv[1:] if a not in VERBOSE_FLAGS)]
+    sys.argv = [sys.argv[0], *adapter_overrides([a for a in sys.argv[1:] if a not in VERBOSE_FLAGS])]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises; we report (below)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:

@@ -1,5 +1,9 @@
 """The one registry table: short names -> ``"module:attr"``, resolved lazily.
 
+Model adapters may also come from anywhere (``resolve_adapter``): an import string
+``package.module:Class`` or the name of an entry point in the ``grit_eval.adapters`` group
+of an installed package, next to the built-in short names below.
+
 Nothing registers itself by decorator or import side effect: if a name is not in this table
 it does not exist, and resolving a name imports only the module it points to (so
 ``grit-eval --help`` never imports jax). Unknown names get a "did you mean" suggestion.
@@ -76,3 +80,52 @@ def resolve(kind: str, name: str) -> Any:
     module_name, attr = table[name].split(":")
     module = importlib.import_module(module_name)
     return getattr(module, attr)
+
+
+ADAPTER_ENTRY_POINT_GROUP = "grit_eval.adapters"
+
+
+def _adapter_entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ADAPTER_ENTRY_POINT_GROUP)}
+
+
+def _import_string(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"model.name={spec!r}: an import string is 'package.module:Class'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"model.name={spec!r}: cannot import {module_name!r} ({exc})") from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"model.name={spec!r}: {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolve_adapter(name: str) -> Any:
+    """The adapter class named ``name``: a built-in short name, an import string
+    (``pkg.module:Class``) or an installed ``grit_eval.adapters`` entry point, in that order.
+    Imports only what it names."""
+    if name in REGISTRY["adapter"]:
+        return resolve("adapter", name)
+    if ":" in name:
+        adapter = _import_string(name)
+    else:
+        installed = _adapter_entry_points()
+        if name not in installed:
+            raise ConfigError(f"unknown adapter {name!r}.{suggest(name, [*REGISTRY['adapter'], *installed])}"
+                              f" (or an installed {ADAPTER_ENTRY_POINT_GROUP} entry point, or "
+                              f"'pkg.module:Class')")
+        try:
+            adapter = installed[name].load()
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"adapter {name!r}: its entry point {installed[name].value!r} "
+                              f"does not load ({exc})") from None
+    if not callable(getattr(adapter, "from_settings", None)):
+        raise ConfigError(f"adapter {name!r} has no from_settings(settings, split) classmethod")
+    return adapter

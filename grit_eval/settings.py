@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from grit_eval.types import GRIT_TASKS
+from grit_eval.types import GRIT_TASKS, TASKS
 
 
 @dataclass
 class ModelSettings:
-    """Which adapter to run and its options (fields unused by an adapter are ignored by it)."""
+    """Which adapter to run (a preset, an entry point name or `pkg.module:Class`) and its settings.
+
+    `prompts` and `options` an adapter does not declare (``accepts_prompts``, ``options_class``)
+    are refused (grit_eval.run.runner.check_adapter_settings)."""
 
     name: str = "prior"
     size: Optional[str] = None  # unified_io: tiny | small | base | large | xl
@@ -22,7 +25,9 @@ class ModelSettings:
     seed: int = 0
     predictions: Optional[str] = None  # replay: a submission zip or folder
     params_in_millions: Optional[int] = None  # overrides the adapter's own count
-    prompts: dict[str, Any] = field(default_factory=dict)  # task -> template (prompt studies)
+    # task -> template (prompt studies). The CLI's schema declares every task's key (None: the
+    # adapter's own prompt), so `model.prompts.<task>=...` needs no `+`; the runner drops Nones.
+    prompts: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # adapter-specific extras
 
 
@@ -80,3 +85,8 @@ def settings_from_dict(config: dict[str, Any]) -> EvalSettings:
         tasks=list(config["tasks"]),
         run=RunSettings(**config["run"]),
     )
+
+
+def cli_schema() -> EvalSettings:
+    """The defaults the command line validates against: every task's prompt key is declared."""
+    return EvalSettings(model=ModelSettings(prompts={task: None for task in TASKS}))

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from grit_eval.data.fields import prediction_field_problem
 from grit_eval.errors import ConfigError
-from grit_eval.registry import resolve, suggest
+from grit_eval.registry import resolve_adapter, suggest
 from grit_eval.run.binding import check_binding, run_binding
 from grit_eval.run.lock import RunLock
 from grit_eval.run.manifest import now_iso, write_manifest
@@ -77,11 +77,30 @@ def split_tasks(requested: list[str], split: EvalSplit) -> list[str]:
 
 
 def build_adapter(settings: EvalSettings, split: EvalSplit) -> Any:
-    adapter_cls = resolve("adapter", settings.model.name)
+    adapter_cls = resolve_adapter(settings.model.name)
+    check_adapter_settings(adapter_cls, settings.model)
     try:
         return adapter_cls.from_settings(settings.model, split)
     except ValueError as exc:  # e.g. a truncated or mismatched checkpoint: the settings' fault
         raise ConfigError(f"model={settings.model.name}: {exc}") from None
+
+
+def check_adapter_settings(adapter_cls: Any, model: Any) -> None:
+    """Settings that would do nothing are errors: ``model.prompts`` for an adapter that has no
+    prompts (``accepts_prompts``), ``model.options`` its ``options_class`` (a dataclass, or a
+    function returning one) does not name."""
+    name = model.name
+    if model.prompts and not getattr(adapter_cls, "accepts_prompts", False):
+        raise ConfigError(f"model={name} has no prompts to replace: model.prompts."
+                          f"{sorted(model.prompts)[0]} (or prompts=...) would change nothing")
+    options_class = getattr(adapter_cls, "options_class", None)
+    if options_class is not None and not dataclasses.is_dataclass(options_class):
+        options_class = options_class()  # a function returning it, for a lazy import
+    known = [f.name for f in dataclasses.fields(options_class)] if options_class else []
+    for key in model.options or {}:
+        if key not in known:
+            hint = suggest(str(key), known) if known else " It takes no model.options."
+            raise ConfigError(f"model={name}: unknown model.options.{key}.{hint}")
 
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -166,7 +185,9 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
     """
     run_dir = Path(run_dir)
     tasks = check_tasks(settings.tasks)
-    settings = dataclasses.replace(settings, tasks=tasks)
+    prompts = {task: t for task, t in dict(settings.model.prompts or {}).items() if t is not None}
+    settings = dataclasses.replace(settings, tasks=tasks,
+                                   model=dataclasses.replace(settings.model, prompts=prompts))
     check_model_settings(settings)
     started = time.perf_counter()
     split = load_split(settings.data, tasks)
@@ -174,7 +195,7 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
         tasks = split_tasks(tasks, split)
     shard, num_shards = resolve_shard(settings.run.shard, settings.run.num_shards)
     sharding = {"shard": shard, "num_shards": num_shards}
-    binding = run_binding(settings, split, resolve("adapter", settings.model.name), shard, num_shards)
+    binding = run_binding(settings, split, resolve_adapter(settings.model.name), shard, num_shards)
     with RunLock(run_dir, force=settings.run.break_lock):
         check_binding(run_dir, binding)
         adapter = build_adapter(settings, split)

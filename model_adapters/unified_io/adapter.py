@@ -11,6 +11,7 @@ jax is imported only when the adapter is built (``from_settings``), never at imp
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import tempfile
@@ -59,6 +60,9 @@ def _check_options(options: dict) -> None:
 @answer_all_kinds
 class UnifiedIOAdapter:
     name = "unified_io"
+    accepts_prompts = True  # model.prompts.<task> replaces the paper's template
+    options_class = dataclasses.make_dataclass(
+        "UnifiedIOOptions", [(key, type(value), value) for key, value in DEFAULT_OPTIONS.items()])
     # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).
     supported_tasks = frozenset(GRIT_TASKS) | frozenset({"captioning", "classification", "depth"})
     # Outputs are bit-identical on 1 or N devices (same per-device program and rows), but a

@@ -37,6 +37,12 @@ def _options(settings: Any):
 @answer_all_kinds
 class UnifiedIO2Adapter:
     name = "unified_io_2"
+
+    @staticmethod
+    def options_class():  # model.options fields, imported when used (tasks.py imports jax)
+        from model_adapters.unified_io_2.tasks import Settings
+
+        return Settings
     supported_tasks = frozenset(GRIT_TASKS)
 
     def __init__(self, tasks: Any, n_params: int, batch_size: int = 8):

@@ -74,7 +74,7 @@ def test_every_way_of_naming_tasks():  # item 2
 def test_rerun_with_other_settings_is_refused_and_changes_nothing(minigrit_cache, run_copy, tmp_path):  # item 1
     before = snapshot(run_copy)
     for override, setting in (("model=oracle", "model.name"), ("data.limit=3", "data.limit"),
-                              ("+model.prompts.vqa='Q: {}'", "model.prompts.vqa")):
+                              ("model.prompts.vqa='Q: {}'", "model.prompts.vqa")):
         result = grit_eval(minigrit_cache, run_copy, TASKS, "data.limit=2", override, cwd=tmp_path)
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()

@@ -126,9 +126,20 @@ def test_offline_report_reproduces_the_callback_and_compares_runs(two_by_two, tm
     assert float(vqa["p_sign"]) < 0.05 and int(vqa["losses"]) == 0
 
 
-def test_prompt_study_over_the_paper_refexp_templates(cache, tmp_path):
+def test_prompts_with_an_adapter_that_has_none_are_refused(cache, tmp_path):
+    result = sweep(cache, tmp_path / "refused", prompts_override("refexp_paraphrases"), "tasks=refexp",
+                   "model=prior", check=False)
+    assert result.returncode != 0
+    assert "model=prior has no prompts to replace: model.prompts.refexp" in result.stderr
+
+
+def test_prompt_study_over_the_paper_refexp_templates(cache, tmp_path, monkeypatch):
     expected = paper_refexp_templates()
-    sweep(cache, tmp_path / "study", prompts_override("refexp_paraphrases"), "tasks=refexp", "model=prior")
+    # The example adapter (examples/colour_rules), by import string: its answers depend on the prompt.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO / "examples/colour_rules"),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    sweep(cache, tmp_path / "study", prompts_override("refexp_paraphrases"), "tasks=refexp",
+          "model=grit_eval_colour_rules:ColourRulesAdapter", "data.limit=6")
     report = tmp_path / "study" / "report"
     rows = md_rows(report / "prompt_study_refexp.md")
     assert [r["template"] for r in rows[:8]] == expected
@@ -138,8 +149,9 @@ def test_prompt_study_over_the_paper_refexp_templates(cache, tmp_path):
     (model,) = [c for c in rows[0] if c != "template"]
     for row in rows[:8]:
         assert row[model] == fmt(by_template[row["template"]], "acc.any.agg.ref")
-    # prior ignores prompts: no spread (the Unified-IO adapter will make these rows differ)
-    assert rows[9][model] == "0.0" and rows[10][model] == "0.0"
+    # the example reads 6 words: templates that put the expression late lose the colour word
+    values = {float(by_template[t]["acc.any.agg.ref.mean"]) for t in expected}
+    assert len(values) > 1 and float(rows[10][model]) > 0
     assert (report / "prompt_sensitivity_refexp.png").read_bytes()[:4] == b"\x89PNG"
 
 
