@@ -56,8 +56,8 @@ def main() -> None:
     logits = jnp.asarray(rng.normal(size=(1, c.total_vocab)), jnp.float32)
     bias = layers.mask_bias(jnp.ones((1, 1), jnp.int32), mask)
 
-    @jax.jit
-    def cross(h):
+    @jax.jit  # weights and K/V as arguments: captured as constants they would be copied
+    def cross(h, params, kvs):
         out = h[:, None]
         for n, (k, v) in enumerate(kvs):
             lp = params["decoder"][f"layers_{n}"]["encoder_decoder_attention"]
@@ -66,15 +66,15 @@ def main() -> None:
         return out
 
     table = params["token_embedder"]["embedding"][c.vocab_size:]
-    projection = jax.jit(lambda h: layers.einsum("bd,vd->bv", h, table))
+    projection = jax.jit(lambda h, table: layers.einsum("bd,vd->bv", h, table))
     sample = jax.jit(lambda x: decoding.sample_rows(
         jax.random.PRNGKey(0), decoding.top_p_filter(x), jnp.int32(0), 1))
     stats = jax.jit(lambda x: decoding._stats(x, jnp.zeros((1,), jnp.int32),
                                               jnp.zeros((1,), jnp.int32)))
     host = np.asarray(logits)
     pieces = {
-        f"cross-attention, {c.num_decoder_layers} layers": _timed(lambda: cross(h), args.reps),
-        f"output projection ({c.image_vocab_size} codes)": _timed(lambda: projection(h), args.reps),
+        f"cross-attention, {c.num_decoder_layers} layers": _timed(lambda: cross(h, params, kvs), args.reps),
+        f"output projection ({c.image_vocab_size} codes)": _timed(lambda: projection(h, table), args.reps),
         "top-p + sampling (49,536 wide)": _timed(lambda: sample(logits), args.reps),
         "  of which the host sort (numpy)": _timed(lambda: np.sort(host, axis=-1), args.reps),
         "per-step logit summaries": _timed(lambda: stats(logits), args.reps),
