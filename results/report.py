@@ -17,6 +17,7 @@ import pandas as pd
 
 from results.collect import FINISHED, collect_runs, read_records
 from results.paired import paired_comparison
+from results.prompt_robustness import robustness, robustness_plot, sample_robustness_table, study_records
 from results.prompt_study import prompt_study, studied_tasks
 from results.report_tables import (ReportTable, calibration_table, concept_group_table,
                                    format_interval, leaderboard_table, per_dataset_table,
@@ -36,6 +37,7 @@ class Report:
         tables: every table, in report order.
         files: every file written.
         studies: the prompt studies (one per studied task).
+        robustness: their per-sample robustness, one per (task, model).
     """
 
     out_dir: Path
@@ -43,6 +45,7 @@ class Report:
     tables: list[ReportTable] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     studies: list = field(default_factory=list)
+    robustness: list = field(default_factory=list)  # (model, prompt_robustness.Robustness)
 
     def status_counts(self) -> dict[str, int]:
         return self.runs["status"].value_counts().to_dict()
@@ -92,6 +95,8 @@ def _plots(report: Report, out: Path) -> list[Path]:
     runs = report.runs
     written = [plots.prompt_sensitivity_plot(s, out / f"prompt_sensitivity_{s.task}.png")
                for s in report.studies]
+    written += [robustness_plot(r, out / f"prompt_robustness_{r.task}_{i}.png")
+                for i, (_, r) in enumerate(report.robustness)]
     finished = runs[runs["status"] == FINISHED]
     chosen = {}
     for _, run in finished.head(plots.MAX_RELIABILITY_RUNS).iterrows():
@@ -105,6 +110,18 @@ def _plots(report: Report, out: Path) -> list[Path]:
     written.append(plots.group_heatmap(runs, out / "concept_groups.png"))
     written.append(plots.dist_vs_undist_plot(runs, out / "dist_vs_undist.png"))
     return [p for p in written if p is not None]
+
+
+def sample_robustness(runs, tasks: Sequence[str]) -> list[tuple[str, object]]:
+    """(model, per-sample robustness) of every prompt-studied task with 2+ scored templates."""
+    found = []
+    for task in tasks:
+        for model, by_template in study_records(runs, task).items():
+            try:
+                found.append((model, robustness(by_template, task)))
+            except ValueError as exc:
+                log.warning("per-sample prompt robustness of %s skipped: %s", model, exc)
+    return found
 
 
 def write_report(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike, *,
@@ -137,6 +154,9 @@ def write_report(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike,
                      calibration_table(runs), robustness_table(runs), concept_group_table(runs)]
     report.studies = [prompt_study(runs, task) for task in studied_tasks(runs)]
     report.tables += [s.table for s in report.studies]
+    report.robustness = sample_robustness(runs, [s.task for s in report.studies])
+    report.tables += [sample_robustness_table(r, model, i)
+                      for i, (model, r) in enumerate(report.robustness)]
     if compare is not None:
         run_a, run_b = (find_run(runs, key) for key in compare)
         result = paired_comparison(read_records(run_a["path"]), read_records(run_b["path"]),

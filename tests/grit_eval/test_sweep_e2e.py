@@ -153,6 +153,23 @@ def test_prompt_study_over_the_paper_refexp_templates(cache, tmp_path, monkeypat
     values = {float(by_template[t]["acc.any.agg.ref.mean"]) for t in expected}
     assert len(values) > 1 and float(rows[10][model]) > 0
     assert (report / "prompt_sensitivity_refexp.png").read_bytes()[:4] == b"\x89PNG"
+    # per-sample robustness, recomputed here from each run's records.jsonl
+    with open(report / "runs.csv") as handle:
+        paths = [r["path"] for r in csv.DictReader(handle)]
+    per_run = {}
+    for path in paths:
+        template = json.loads(Path(path, "manifest.json").read_text())["config"]["model"]["prompts"]["refexp"]
+        lines = [json.loads(l) for l in Path(path, "records.jsonl").read_text().splitlines()]
+        per_run[template] = {r["example_id"]: r["score"] for r in lines if r["dist"] == "undist"}
+    ids = sorted(per_run[expected[0]])
+    flips = sum(len({per_run[t][i] for t in expected}) > 1 for i in ids)
+    accs = [100 * sum(per_run[t][i] for i in ids) / len(ids) for t in expected]
+    robust = {r["template"]: r for r in md_rows(report / "prompt_robustness_refexp.md")}
+    assert robust["flip rate (%)"][model] == f"{100 * flips / len(ids):.1f}" and flips > 0
+    assert robust["worst template"][model] == f"{min(accs):.1f}"
+    assert robust["best-worst gap"][model] == f"{max(accs) - min(accs):.1f}"
+    assert robust[expected[0]][model].startswith(f"{accs[0]:.1f} [")
+    assert (report / "prompt_robustness_refexp_0.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_failing_job_is_reported_not_dropped(cache, tmp_path):
