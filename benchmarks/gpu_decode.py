@@ -17,7 +17,6 @@ weights' dtype. Run via ``benchmarks/gpu_decode.sh``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import jax
@@ -28,6 +27,7 @@ from model_adapters.unified_io.checkpoint import random_params, scale_random_lea
 from model_adapters.unified_io.config import UnifiedIOConfig
 from model_adapters.unified_io.model import UnifiedIOModel
 from model_adapters.unified_io.param_tree import parameter_shapes
+from timing import median_time
 
 BUDGET = 32
 
@@ -66,12 +66,7 @@ def step_bytes(params: dict, config: UnifiedIOConfig) -> int:
 
 
 def _median_time(fn, reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_time(fn, reps)[0]
 
 
 def main() -> None:

@@ -13,24 +13,17 @@ overhead, so the shares are an upper bound. This is a profile, not a speed claim
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from model_adapters.unified_io import decoding, layers, load_model
+from timing import median_time
 
 
 def _timed(fn, reps: int) -> float:
-    jax.block_until_ready(fn())  # compile
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_time(fn, reps, warm=True)[0]
 
 
 def main() -> None:

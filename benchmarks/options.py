@@ -14,14 +14,13 @@ Prints the ratios the issue asks for and the programs compiled after warm-up (mu
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from model_adapters.unified_io import decoder, decoding, layers, load_model
+from timing import median_time as _timed
 
 CHUNK = 32  # the baseline's fixed option rows per call
 
@@ -74,15 +73,6 @@ def _baseline(model, program, pre, options):
     rows = np.zeros((CHUNK,), np.int32)
     return np.concatenate([np.asarray(program(model.params, mask, kvs, rows, flat[i:i + CHUNK]))
                            for i in range(0, len(flat), CHUNK)])[:k][None]
-
-
-def _timed(fn, reps: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(reps):
-        start = time.perf_counter()
-        out = jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def main() -> None:
