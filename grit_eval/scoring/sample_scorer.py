@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grit_eval.errors import DataError, SubmissionError
-from grit_eval.types import Sample
+from grit_eval.types import TASKS, Sample
 from metrics.errors import UnscorableInput
 
 # The official evaluator treats a segmentation query as "stuff" when the GT query holds this.
@@ -100,22 +100,16 @@ def score_sample(
     if target is None:
         raise DataError(f"{sample.example_id}: sample has no ground truth to score against")
     task = sample.task
-    score = metric_function(task)
-    if task == "categorization":
-        return float(score(prediction["words"], target["words"]))
-    if task == "vqa":
-        return float(score(prediction["words"], target["words"]))
-    if task in ("localization", "refexp"):
-        return float(score(prediction["bboxes"], target["bboxes"]))
-    if task == "segmentation":
-        # The official code reads "(Stuff)" from the GT query (input.task_query).
-        is_stuff = STUFF_MARKER in (sample.gt_query or "")
-        return float(score(prediction["masks"], target["masks"], is_stuff))
-    if task == "keypoint":
-        return float(score(prediction["points"], target["points"]))
-    if task == "normal":
+    spec = TASKS.get(task)
+    if spec is None or spec.grit_metric is None:
+        raise DataError(f"{sample.example_id}: no GRIT metric for task {task!r}")
+    score = metric_function(task)  # the task table's metric, through the registry
+    if task == "normal":  # maps are files: read both PNGs first
         return _score_normal(sample, prediction, gt_normals_dir, pred_normals_dir, score)
-    raise DataError(f"{sample.example_id}: no GRIT metric for task {task!r}")
+    # The official code reads "(Stuff)" from the GT query (input.task_query).
+    extra = (STUFF_MARKER in (sample.gt_query or ""),) if task == "segmentation" else ()
+    field = spec.output_field
+    return float(score(prediction[field], target[field], *extra))
 
 
 def _score_normal(sample, prediction, gt_normals_dir, pred_normals_dir, score) -> float:
