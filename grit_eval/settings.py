@@ -66,6 +66,9 @@ class RunSettings:
     # Take the run directory's lock over whoever holds it (after a crash the lock could not be
     # proven stale, e.g. a process on another host that is known to be gone).
     break_lock: bool = False
+    # Per-sample logs (sample_logs.jsonl beside records.jsonl): rendered prompt, raw and
+    # post-processed output of every prediction.
+    sample_logs: bool = True
 
 
 @dataclass

@@ -189,6 +189,10 @@ class Prediction:
         confidence: in [0, 1].
         error: why the adapter could not answer (the output is then empty, confidence 0).
         artifacts: files the prediction refers to, as ``{file name: bytes}`` (normal PNGs).
+        trace: what the model saw and said, for per-sample studies: ``prompt`` (the rendered
+            prompt), ``raw`` (decoded text before post-processing) and, where cheap, ``tokens``
+            or ``option_scores``; JSON values. Written to the run's ``sample_logs.jsonl``
+            (``run.sample_logs``), never to the submission.
     """
 
     example_id: str
@@ -197,3 +201,4 @@ class Prediction:
     confidence: float
     error: str | None = None
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
+    trace: Mapping[str, Any] = field(default_factory=dict)

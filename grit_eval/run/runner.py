@@ -21,6 +21,7 @@ from grit_eval.errors import ConfigError
 from grit_eval.registry import resolve_adapter, suggest
 from grit_eval.run.binding import check_binding, run_binding
 from grit_eval.run.lock import RunLock
+from grit_eval.run.sample_logs import SampleLog
 from grit_eval.run.manifest import now_iso, write_manifest
 from grit_eval.run.shards import resolve_shard, shard_samples
 from grit_eval.run.store import PredictionStore
@@ -118,7 +119,7 @@ def check_model_settings(settings: EvalSettings) -> None:
 
 
 def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, task: str,
-                 batch_size: int, progress: bool) -> int:
+                 batch_size: int, progress: bool, sample_log: SampleLog | None = None) -> int:
     """Run every not-yet-stored sample of ``task`` through the adapter method of its request
     kind, in batches in split order; returns #new errors."""
     answer = kind_method(adapter, task, TASK_KIND[task])
@@ -141,6 +142,8 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
                 if p.error:
                     errors += 1
                     log.warning("%s %s: %s", task, p.example_id, p.error)
+            if sample_log is not None:
+                sample_log.append(task, predictions)
             store.append(task, predictions)
             bar.update(len(batch))
     return errors
@@ -211,9 +214,11 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
                 log.warning("adapter %s does not answer %s requests (task %s): the task is "
                             "skipped (it scores 0 in the cross-task average)",
                             adapter.name, TASK_KIND[task], task)
+        sample_log = SampleLog(run_dir, split.subset, settings.run.sample_logs)
         for task in run_tasks:
             errors += predict_task(adapter, samples, store, task, settings.model.batch_size,
-                                   settings.run.progress)
+                                   settings.run.progress, sample_log)
+        sample_log.finalize(samples, run_tasks)
         predicted = time.perf_counter()
         params = _params(settings, adapter)
         outcome: tuple[dict | None, str | None] = (None, None)

@@ -114,6 +114,7 @@ class PredictionStore:
             for name, data in prediction.artifacts.items():
                 write_bytes_atomic(self.artifact_dir / name, data)
             payload = asdict(prediction)
+            del payload["trace"]  # sample logs are written beside the records, not stored here
             payload[ARTIFACT_KEY] = {name: hashlib.sha256(data).hexdigest()
                                      for name, data in payload.pop("artifacts").items()}
             chunks.append(_encode_line(payload))

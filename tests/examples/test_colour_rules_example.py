@@ -50,6 +50,13 @@ def test_entry_point_and_import_string_give_the_same_run(installed, tmp_path):
         manifest = json.loads((run / "manifest.json").read_text())
         assert manifest["run_tasks"] == ["refexp", "categorization"]
     assert runs["entry"] == runs["import"]
+    # per-sample logs beside the records: rendered prompt, raw output, post-processed output
+    logs = [json.loads(l) for l in (tmp_path / "entry/sample_logs.jsonl").read_text().splitlines()]
+    records = [json.loads(l) for l in (tmp_path / "entry/records.jsonl").read_text().splitlines()]
+    assert sorted((r["task"], r["example_id"]) for r in logs) == sorted((r["task"], r["example_id"]) for r in records)
+    refexp = next(r for r in logs if r["task"] == "refexp")
+    assert refexp["prompt"] and "bboxes" in refexp["output"] and "raw" in refexp
+    assert all(isinstance(r["option_scores"], dict) for r in logs if r["task"] == "categorization")
     # the colour rules find mini-GRIT's painted objects: better than the central-box prior
     assert runs["entry"]["acc.any.agg.ref.mean"] > 0
 
@@ -58,7 +65,8 @@ def test_own_options_are_used_and_unknown_ones_refused(installed, tmp_path):
     small, default = tmp_path / "window1", tmp_path / "window6"
     for run, extra in ((small, ["+model.options.window=1"]), (default, [])):
         _run(["-m", "grit_eval.cli", ENTRY_POINT, "tasks=refexp", "data.limit=4", f"run.dir={run}",
-              "run.progress=false", *extra], tmp_path, installed)
+              "run.progress=false", "run.sample_logs=false", *extra], tmp_path, installed)
+        assert not (run / "sample_logs.jsonl").exists() and not (run / "sample_logs").exists()
     # one word ("the") never holds the colour: the window option changes the answers
     assert _metrics(small)["acc.any.agg.ref.mean"] < _metrics(default)["acc.any.agg.ref.mean"]
     result = subprocess.run([sys.executable, "-m", "grit_eval.cli", ENTRY_POINT, "+model.options.windw=3",

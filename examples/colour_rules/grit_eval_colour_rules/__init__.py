@@ -66,14 +66,16 @@ class ColourRulesAdapter:
                 rgb = np.asarray(image.convert("RGB"), dtype=np.float64)
             h, w = rgb.shape[:2]
             box, confidence = [0.25 * w, 0.25 * h, 0.75 * w, 0.75 * h], 0.1
-            colour = self._colour(self.render(request))
+            prompt = self.render(request)
+            colour = self._colour(prompt)
             if colour is not None:
                 near = np.linalg.norm(rgb - np.array(PROTOTYPES[colour]), axis=-1) < MAX_DISTANCE
                 ys, xs = np.nonzero(near)
                 if len(xs):
                     box = [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
                     confidence = 0.9
-            out.append(Prediction(request.example_id, request.task, {"bboxes": [box]}, confidence))
+            out.append(Prediction(request.example_id, request.task, {"bboxes": [box]}, confidence,
+                                  trace={"prompt": prompt, "raw": colour}))
         return out
 
     def choose_option(self, requests: Sequence[Request]) -> list[Prediction]:
@@ -83,7 +85,10 @@ class ColourRulesAdapter:
             if not options:
                 out.append(Prediction(request.example_id, request.task, {}, 0.0, "no output options"))
                 continue
-            words = set(self.render(request).lower().split())
-            best = max(options, key=lambda o: len(words & set(o.lower().split())))
-            out.append(Prediction(request.example_id, request.task, {"words": best}, 1.0 / len(options)))
+            prompt = self.render(request)
+            words = set(prompt.lower().split())
+            overlap = {o: len(words & set(o.lower().split())) for o in options}
+            best = max(options, key=overlap.__getitem__)
+            out.append(Prediction(request.example_id, request.task, {"words": best}, 1.0 / len(options),
+                                  trace={"prompt": prompt, "option_scores": overlap}))
         return out
