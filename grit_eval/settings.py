@@ -14,7 +14,9 @@ class ModelSettings:
     """Which adapter to run (a preset, an entry point name or `pkg.module:Class`) and its settings.
 
     `prompts` and `options` an adapter does not declare (``accepts_prompts``, ``options_class``)
-    are refused (grit_eval.run.runner.check_adapter_settings)."""
+    are refused (grit_eval.run.runner.check_adapter_settings), and so are the fields below that
+    only some models have (size, checkpoint, tokenizer, dtype, seed, predictions) when set on an
+    adapter whose ``reads_settings`` does not name them."""
 
     name: str = "prior"
     size: Optional[str] = None  # unified_io: tiny | small | base | large | xl

@@ -28,6 +28,7 @@ from model_adapters.protocol import answer_all_kinds
 @answer_all_kinds
 class OracleAdapter:
     name = "oracle"
+    reads_settings = ()  # answers from the ground truth: model.checkpoint etc. are refused
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)
     supported_tasks = frozenset(GRIT_TASKS) | frozenset(EXTRA_TASKS)
 

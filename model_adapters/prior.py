@@ -62,6 +62,7 @@ def central_box(width: int, height: int) -> list[float]:
 class PriorAdapter:
     name = "prior"
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)
+    reads_settings = ()  # no weights, tokenizer or randomness: model.checkpoint etc. are refused
     supported_tasks = frozenset(GRIT_TASKS) | frozenset(EXTRA_TASKS)
 
     @classmethod

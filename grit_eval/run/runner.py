@@ -25,7 +25,7 @@ from grit_eval.run.sample_logs import SampleLog
 from grit_eval.run.manifest import now_iso, write_manifest
 from grit_eval.run.shards import resolve_shard, shard_samples
 from grit_eval.run.store import PredictionStore
-from grit_eval.settings import EvalSettings
+from grit_eval.settings import EvalSettings, ModelSettings
 from grit_eval.splits import EvalSplit, describe, load_split
 from grit_eval.submission.layout import write_submission, zip_folder
 from grit_eval.types import DATASET_TASKS, GRIT_TASKS, TASK_KIND, TASK_OUTPUT_FIELD, Prediction, Sample
@@ -94,6 +94,7 @@ def check_adapter_settings(adapter_cls: Any, model: Any) -> None:
     if model.prompts and not getattr(adapter_cls, "accepts_prompts", False):
         raise ConfigError(f"model={name} has no prompts to replace: model.prompts."
                           f"{sorted(model.prompts)[0]} (or prompts=...) would change nothing")
+    _check_shared_fields(adapter_cls, model)
     options_class = getattr(adapter_cls, "options_class", None)
     if options_class is not None and not dataclasses.is_dataclass(options_class):
         options_class = options_class()  # a function returning it, for a lazy import
@@ -102,6 +103,22 @@ def check_adapter_settings(adapter_cls: Any, model: Any) -> None:
         if key not in known:
             hint = suggest(str(key), known) if known else " It takes no model.options."
             raise ConfigError(f"model={name}: unknown model.options.{key}.{hint}")
+
+
+# ModelSettings fields that only some models have; an adapter names those it reads in
+# ``reads_settings`` and any other one set away from its default is refused.
+SHARED_MODEL_FIELDS = ("size", "checkpoint", "tokenizer", "dtype", "seed", "predictions")
+
+
+def _check_shared_fields(adapter_cls: Any, model: Any) -> None:
+    reads = set(getattr(adapter_cls, "reads_settings", ()))
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
+    for key in SHARED_MODEL_FIELDS:
+        value = getattr(model, key, defaults[key])
+        if key not in reads and value != defaults[key]:
+            uses = ", ".join(f"model.{k}" for k in SHARED_MODEL_FIELDS if k in reads) or "none of them"
+            raise ConfigError(f"model={model.name} does not read model.{key} (={value}): it would "
+                              f"change nothing (this model reads: {uses})")
 
 
 DTYPES = ("float32", "bfloat16", "float16")

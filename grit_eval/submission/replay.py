@@ -18,6 +18,7 @@ from model_adapters.protocol import answer_all_kinds
 @answer_all_kinds
 class ReplayAdapter:
     name = "replay"
+    reads_settings = ("predictions",)
     batch_invariant = True  # each answer depends on its own request only (grit_eval/run/binding.py)
     supported_tasks = frozenset(GRIT_TASKS)
 

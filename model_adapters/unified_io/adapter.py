@@ -61,6 +61,7 @@ def _check_options(options: dict) -> None:
 class UnifiedIOAdapter:
     name = "unified_io"
     accepts_prompts = True  # model.prompts.<task> replaces the paper's template
+    reads_settings = ("size", "checkpoint", "tokenizer", "dtype", "seed")
     options_class = dataclasses.make_dataclass(
         "UnifiedIOOptions", [(key, type(value), value) for key, value in DEFAULT_OPTIONS.items()])
     # GRIT's tasks plus the per-dataset ones (task_heads: captioning, classification, depth).

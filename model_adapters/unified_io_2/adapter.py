@@ -37,6 +37,7 @@ def _options(settings: Any):
 @answer_all_kinds
 class UnifiedIO2Adapter:
     name = "unified_io_2"
+    reads_settings = ("size", "checkpoint", "tokenizer", "dtype", "seed")
 
     @staticmethod
     def options_class():  # model.options fields, imported when used (tasks.py imports jax)
