@@ -73,7 +73,7 @@ def _check_shards(dirs: Sequence[Path], manifests: list[dict]) -> None:
 def merged_binding(manifest: dict) -> dict | None:
     """A shard's binding as the merged run's (shard 0 of 1); None for older shards."""
     binding = manifest.get("binding")
-    return None if binding is None else {**binding, "run": {"shard": 0, "num_shards": 1}}
+    return None if binding is None else {**binding, "run": {**binding["run"], "shard": 0, "num_shards": 1}}
 
 
 def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
@@ -81,6 +81,7 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     from grit_eval.run.lock import RunLock
     from grit_eval.run.manifest import now_iso, write_manifest
     from grit_eval.run.runner import finalize
+    from grit_eval.run.sample_logs import SampleLog
     from grit_eval.run.store import PredictionStore
     from grit_eval.settings import settings_from_dict
     from grit_eval.splits import describe, load_split
@@ -126,6 +127,13 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
                    for i, p in items if p.example_id not in done]
             if new:
                 merged.append(task, new)
+        # per-sample logs: each sample's line (and array files) from the shard that predicted it
+        merged_log = SampleLog(out, split.subset, settings.run.sample_logs)
+        shard_logs = [SampleLog(d, split.subset, settings.run.sample_logs) for d in dirs]
+        for task, items in batches.items():
+            for i, shard_log in enumerate(shard_logs):
+                merged_log.copy_from(shard_log, task, [p.example_id for k, p in items if k == i])
+        merged_log.finalize(split.samples, {t: merged.load(t) for t in tasks})
         params = int(manifests[0].get("params_in_millions") or 0)
         finalize(out, split, merged, list(tasks), params, settings)
         write_manifest(out, settings, {"split": describe(split), "finished": now_iso(), "status": "finished",

@@ -9,6 +9,9 @@ Settings that cannot change predictions are left out: where the run is (``run.di
 bars, the zip, and the batch size of an adapter that declares ``batch_invariant = True`` (its
 outputs do not depend on how requests are batched). The task list is not bound either: each
 task's stored predictions stay valid, so a run may be extended with more tasks.
+``run.sample_logs`` is bound although it changes no prediction: the per-sample logs of samples
+predicted with it off cannot be written later, so toggling it would leave a study's logs
+silently incomplete.
 """
 from __future__ import annotations
 
@@ -91,7 +94,8 @@ def run_binding(settings: Any, split: Any, adapter_cls: type, shard: int, num_sh
     name = model.pop("name")  # a registry name, never a file (even if one is called so)
     return {"model": {"name": name, **_by_content(model)},
             "data": {**data, "samples_sha256": split_digest(split)},
-            "run": {"shard": shard, "num_shards": num_shards}}
+            "run": {"shard": shard, "num_shards": num_shards,
+                    "sample_logs": bool(settings.run.sample_logs)}}
 
 
 def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -130,6 +134,9 @@ def check_binding(run_dir: Path, binding: dict) -> None:
                           "(give another run.dir to start a fresh run)") from None
     if stored is None:
         return  # written before runs were bound; nothing to compare with
+    if isinstance(stored.get("run"), dict) and "sample_logs" not in stored["run"]:
+        # bound before sample logs were: not compared, so such runs still resume
+        stored = {**stored, "run": {**stored["run"], "sample_logs": binding["run"].get("sample_logs")}}
     difference = first_difference(stored, binding)
     if difference:
         raise ConfigError(f"{run_dir}: holds another evaluation ({difference}); rerun with the "

@@ -235,7 +235,7 @@ def run_evaluation(settings: EvalSettings, run_dir: Path) -> RunOutcome:
         for task in run_tasks:
             errors += predict_task(adapter, samples, store, task, settings.model.batch_size,
                                    settings.run.progress, sample_log)
-        sample_log.finalize(samples, run_tasks)
+        sample_log.finalize(samples, {t: store.load(t) for t in run_tasks})
         predicted = time.perf_counter()
         params = _params(settings, adapter)
         outcome: tuple[dict | None, str | None] = (None, None)

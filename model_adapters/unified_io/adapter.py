@@ -149,8 +149,8 @@ class UnifiedIOAdapter:
         if len(answers) != len(requests):  # zip below would silently drop or shift answers
             raise RuntimeError(f"{requests[0].task} head gave {len(answers)} answers for "
                                f"{len(requests)} requests")
-        return [Prediction(r.example_id, r.task, output, conf, None, artifacts)
-                for r, (output, conf, artifacts) in zip(requests, answers)]
+        return [Prediction(r.example_id, r.task, output, conf, None, artifacts, trace)
+                for r, (output, conf, artifacts, trace) in zip(requests, answers)]
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         """One prediction per request, in order; a failing request gets an error prediction."""

@@ -1,7 +1,13 @@
 """Per-task inference of the Unified-IO GRIT adapter (UNIFIED_IO.md section 6).
 
 Each function takes the loaded model, the tokenizer, a ``Batch`` of preprocessed requests and
-the adapter's options, and returns one ``(output, confidence, artifacts)`` per request.
+the adapter's options, and returns one ``(output, confidence, artifacts, trace)`` per request.
+The trace (``Prediction.trace``, the run's per-sample log) holds what the model saw and said,
+taken from arrays already on the host: ``prompt``; for generated text ``raw`` (the decoded text
+before post-processing, special tokens kept) and ``tokens`` (ids through the first EOS);
+for option scoring ``option_scores`` (total NLL per option, in ``request.output_options``
+order, lower is better); for images ``tokens`` (the 256 generated codes); for keypoints the
+person localization's fields plus ``people`` (one ``{prompt, raw, tokens}`` per box).
 Confidences [inferred] (the reference keeps none): text and boxes = probability of the decoded
 sequence through EOS; categorization = softmax over the options' negative total NLL; images
 (segmentation, normals) = exp(mean per-code log-prob); keypoint = the confidence of the
@@ -22,9 +28,21 @@ import numpy as np
 
 from grit_eval.types import Request
 from grit_eval.formats import depth_file_name, depth_png_bytes, mask_rle, normal_file_name, png_bytes
-from model_adapters.unified_io import confidence, postprocess, prompts
+from model_adapters.unified_io import confidence, postprocess, prompts, vocab
 
-Answer = tuple[dict, float, dict[str, bytes]]
+Answer = tuple[dict, float, dict[str, bytes], dict]
+
+
+def _through_eos(ids: np.ndarray) -> np.ndarray:
+    """A generated row's ids up to and including its first EOS (a copy, not a view)."""
+    ends = np.flatnonzero(ids == vocab.EOS_ID)
+    return np.array(ids[: ends[0] + 1] if ends.size else ids)
+
+
+def _text_trace(prompt: str, ids: np.ndarray, tokenizer, raw: str | None = None) -> dict:
+    if raw is None:
+        raw = postprocess.decode_text(ids, tokenizer)
+    return {"prompt": prompt, "raw": raw, "tokens": _through_eos(ids)}
 
 
 @dataclass
@@ -61,18 +79,26 @@ def answer_boxes(model, tokenizer, batch: Batch, prompt_set, options: dict) -> l
     """Localization and refexp: decoded location groups -> xyxy boxes in pixels."""
     task = batch.requests[0].task
     length = options["box_max_length"] if task == "localization" else options["text_max_length"]
-    ids, logprobs = _generate(model, tokenizer, batch, _prompts(task, batch, prompt_set), length)
+    texts = _prompts(task, batch, prompt_set)
+    ids, logprobs = _generate(model, tokenizer, batch, texts, length)
     conf = confidence.text_confidence(ids, logprobs)
-    return [({"bboxes": postprocess.decode_boxes(ids[i], wh).round(2).tolist()}, float(conf[i]), {})
+    return [({"bboxes": postprocess.decode_boxes(ids[i], wh).round(2).tolist()}, float(conf[i]), {},
+             _text_trace(texts[i], ids[i], tokenizer))
             for i, wh in enumerate(batch.sizes)]
 
 
 def answer_vqa(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
-    ids, logprobs = _generate(model, tokenizer, batch, _prompts("vqa", batch, prompt_set),
-                              options["text_max_length"])
+    texts = _prompts("vqa", batch, prompt_set)
+    ids, logprobs = _generate(model, tokenizer, batch, texts, options["text_max_length"])
+    return _text_answers(tokenizer, texts, ids, logprobs)
+
+
+def _text_answers(tokenizer, texts: list[str], ids: np.ndarray, logprobs: np.ndarray) -> list[Answer]:
+    """Free-form text: the decoded answer, stripped."""
     conf = confidence.text_confidence(ids, logprobs)
-    return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
-            for i in range(len(batch.requests))]
+    raw = [postprocess.decode_text(row, tokenizer) for row in ids]
+    return [({"words": raw[i].strip()}, float(conf[i]), {}, _text_trace(texts[i], ids[i], tokenizer, raw[i]))
+            for i in range(len(texts))]
 
 
 def pick_options(model, tokenizer, batch: Batch, texts: list[str], what: str) -> list[Answer]:
@@ -96,7 +122,8 @@ def pick_options(model, tokenizer, batch: Batch, texts: list[str], what: str) ->
         nll = model.score_options(ids, batch.images[rows], batch.masks[rows], grid)
         best, conf = confidence.option_confidence(nll)
         for j, i in enumerate(rows):
-            out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {})
+            out[i] = ({"words": names[int(best[j])]}, float(conf[j]), {},
+                      {"prompt": texts[i], "option_scores": np.array(nll[j])})
     return out
 
 
@@ -114,25 +141,27 @@ def _images(model, tokenizer, batch: Batch, texts: list[str], options: dict):
     raw = model.decode_image_codes(codes)
     # The reference's image = clip((x + 1) / 2, 0, 1); uint8 by truncation.
     pixels = (np.clip((raw + 1.0) / 2.0, 0.0, 1.0) * 255).astype(np.uint8)
-    return pixels, confidence.image_confidence(logprobs)
+    traces = [{"prompt": text, "tokens": np.array(row)} for text, row in zip(texts, codes)]
+    return pixels, confidence.image_confidence(logprobs), traces
 
 
 def answer_segmentation(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
-    pixels, conf = _images(model, tokenizer, batch, _prompts("segmentation", batch, prompt_set), options)
+    pixels, conf, traces = _images(model, tokenizer, batch, _prompts("segmentation", batch, prompt_set),
+                                   options)
     out = []
     for i, (w, h) in enumerate(batch.sizes):
         masks = postprocess.masks_to_original(postprocess.segmentation_masks(pixels[i]), (h, w))
-        out.append(({"masks": [mask_rle(m) for m in masks if m.any()]}, float(conf[i]), {}))
+        out.append(({"masks": [mask_rle(m) for m in masks if m.any()]}, float(conf[i]), {}, traces[i]))
     return out
 
 
 def answer_normal(model, tokenizer, batch: Batch, prompt_set, options: dict) -> list[Answer]:
-    pixels, conf = _images(model, tokenizer, batch, _prompts("normal", batch, prompt_set), options)
+    pixels, conf, traces = _images(model, tokenizer, batch, _prompts("normal", batch, prompt_set), options)
     out = []
     for i, ((w, h), request) in enumerate(zip(batch.sizes, batch.requests)):
         rgb = postprocess.normal_image_to_original(pixels[i], (h, w))
         name = normal_file_name(request.example_id)
-        out.append(({"normal": name}, float(conf[i]), {name: png_bytes(rgb)}))
+        out.append(({"normal": name}, float(conf[i]), {name: png_bytes(rgb)}, traces[i]))
     return out
 
 
@@ -140,9 +169,11 @@ def answer_keypoint(model, tokenizer, batch: Batch, prompt_set, options: dict) -
     """[inferred] Localize "person", then decode 17 joints inside each proposed box."""
     person = [Request(r.example_id, "localization", r.image_path, "person") for r in batch.requests]
     loc_batch = Batch(person, batch.images, batch.masks, batch.sizes)
-    ids, logprobs = _generate(model, tokenizer, loc_batch,
-                              _prompts("localization", loc_batch, prompt_set), options["box_max_length"])
+    person_texts = _prompts("localization", loc_batch, prompt_set)
+    ids, logprobs = _generate(model, tokenizer, loc_batch, person_texts, options["box_max_length"])
     conf = confidence.text_confidence(ids, logprobs)
+    traces = [{**_text_trace(person_texts[i], ids[i], tokenizer), "people": []}
+              for i in range(len(batch.requests))]
     boxes = [postprocess.decode_boxes(ids[i], wh)[: options["max_people"]] for i, wh in enumerate(batch.sizes)]
     rows = np.array([i for i, b in enumerate(boxes) for _ in b], np.int64)
     texts = [prompts.build_prompt("keypoint", batch.requests[i], prompt_set=prompt_set,
@@ -151,12 +182,13 @@ def answer_keypoint(model, tokenizer, batch: Batch, prompt_set, options: dict) -
     people: list[list[list[float]]] = [[] for _ in batch.requests]
     if texts:
         pose_ids, _ = _generate(model, tokenizer, batch, texts, options["keypoint_max_length"], rows=rows)
-        for row, ids_row in zip(rows, pose_ids):
+        for row, ids_row, text in zip(rows, pose_ids, texts):
+            traces[row]["people"].append(_text_trace(text, ids_row, tokenizer))
             points = postprocess.decode_keypoints(ids_row, batch.sizes[row],
                                                   lambda t: tokenizer.decode(t))
             if points is not None:
                 people[row].append([round(v, 2) for v in points])
-    return [({"points": p}, float(conf[i]), {}) for i, p in enumerate(people)]
+    return [({"points": p}, float(conf[i]), {}, traces[i]) for i, p in enumerate(people)]
 
 
 def _fixed_prompts(task: str, default_template: str, batch: Batch, prompt_set) -> list[str]:
@@ -169,9 +201,7 @@ def answer_captioning(model, tokenizer, batch: Batch, prompt_set, options: dict)
     """COCO / nocaps captions: ``What does the image describe ?``, greedy, 32 tokens."""
     texts = _fixed_prompts("captioning", "caption", batch, prompt_set)
     ids, logprobs = _generate(model, tokenizer, batch, texts, options["text_max_length"])
-    conf = confidence.text_confidence(ids, logprobs)
-    return [({"words": postprocess.decode_text(ids[i], tokenizer).strip()}, float(conf[i]), {})
-            for i in range(len(batch.requests))]
+    return _text_answers(tokenizer, texts, ids, logprobs)
 
 
 def answer_classification(model, tokenizer, batch: Batch, prompt_set,
@@ -192,14 +222,14 @@ def answer_depth(model, tokenizer, batch: Batch, prompt_set, options: dict) -> l
     uint8 image, read as a share of ``options["depth_max_m"]`` (10 m, NYUv2's range), after
     the same crop-and-resize to the original size as normals. Written as a 16-bit PNG in mm.
     """
-    pixels, conf = _images(model, tokenizer, batch,
-                           _fixed_prompts("depth", "depth", batch, prompt_set), options)
+    pixels, conf, traces = _images(model, tokenizer, batch,
+                                   _fixed_prompts("depth", "depth", batch, prompt_set), options)
     out = []
     for i, ((w, h), request) in enumerate(zip(batch.sizes, batch.requests)):
         grey = postprocess.undo_preprocessing(pixels[i], (h, w)).astype(np.float64).mean(axis=-1)
         name = depth_file_name(request.example_id)
         depth_m = grey / 255.0 * float(options["depth_max_m"])
-        out.append(({"depth": name}, float(conf[i]), {name: depth_png_bytes(depth_m)}))
+        out.append(({"depth": name}, float(conf[i]), {name: depth_png_bytes(depth_m)}, traces[i]))
     return out
 
 

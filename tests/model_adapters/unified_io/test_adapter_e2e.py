@@ -32,6 +32,7 @@ def test_unified_io_runs_every_task_and_its_submission_scores(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["prediction_errors"] == 0
     assert _submission_digests(run) == _expected_digests()
+    _check_sample_logs(run, records, root)
 
     # The official-format scorer accepts the run's zip, scored on the same samples' ground truth.
     ids = {r["example_id"] for r in records}
@@ -51,6 +52,41 @@ def test_unified_io_runs_every_task_and_its_submission_scores(tmp_path):
     for line in lines:  # the run's own scores are the scorer's
         scored = json.loads(line)
         assert scored["acc"] == pytest.approx(by_id[scored["example_id"]]["acc"], abs=1e-12)
+
+
+def _check_sample_logs(run: Path, records: list[dict], root: Path) -> None:
+    """Every prediction's trace (issue 14): what the model saw and said, consistent with its
+    post-processed output; the 256 image codes are a file referenced by name."""
+    import numpy as np
+
+    from grit_eval.run.sample_logs import load_array
+
+    samples = json.loads((root / "samples/ablation/categorization.json").read_text())
+    options = {s["example_id"]: json.loads((root / "output_options" / f"{s['output_options']}.json").read_text())
+               for s in samples}
+
+    logs = {(r["task"], r["example_id"]): r for r in
+            map(json.loads, (run / "sample_logs.jsonl").read_text().splitlines())}
+    assert sorted(logs) == sorted((r["task"], r["example_id"]) for r in records)
+    for (task, _), row in logs.items():
+        assert isinstance(row["prompt"], str) and row["prompt"], task
+        if task in ("vqa", "refexp", "localization", "keypoint"):
+            assert isinstance(row["raw"], str) and row["tokens"] and all(isinstance(t, int) for t in row["tokens"])
+            assert 1 not in row["tokens"][:-1]  # through the first EOS only
+        if task == "vqa":
+            assert row["output"]["words"] == row["raw"].strip()
+        if task == "keypoint":
+            assert all(set(p) == {"prompt", "raw", "tokens"} for p in row["people"])
+            assert len(row["people"]) >= len(row["output"]["points"])
+        if task == "categorization":
+            scores = row["option_scores"]
+            assert len(scores) == len(options[row["example_id"]]) and all(isinstance(v, float) for v in scores)
+            assert row["output"]["words"] == options[row["example_id"]][int(np.argmin(scores))]
+        if task in ("segmentation", "normal"):
+            assert set(row["tokens"]) == {"npy"} and row["tokens"]["npy"].endswith(".tokens.npy")
+            codes = load_array(run, row["tokens"])
+            assert codes.shape == (256,) and codes.dtype.kind == "i" and np.all(codes >= 0)
+            assert row["tokens"]["npy"].startswith(f"sample_logs/ablation/{task}/")
 
 
 # sha256 of every submission file of this run, recorded with the code before the move to

@@ -1,0 +1,138 @@
+"""Per-sample logs (issue 14, item 4): large arrays as files referenced by name, the switch,
+resume after a crash between the log and the store, a torn log line, toggling on resume,
+and the merge of shards' logs."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grit_eval.errors import ConfigError
+from grit_eval.merge_cli import merge
+from grit_eval.run import store as store_module
+from grit_eval.run.runner import run_evaluation
+from grit_eval.run.sample_logs import INLINE_MAX, load_array
+from grit_eval.settings import DataSettings, EvalSettings, ModelSettings, RunSettings
+from grit_eval.types import Prediction
+
+ATTEMPTS = {"n": 0}  # counts adapter calls, so a re-predicted sample's trace differs
+
+
+class TraceAdapter:
+    """Answers refexp with a fixed box; its trace has a small and a large array whose values
+    name the call that made them."""
+
+    name = "trace_adapter"
+    batch_invariant = True
+
+    @classmethod
+    def from_settings(cls, settings, split):
+        return cls()
+
+    def num_parameters(self):
+        return 0
+
+    def localize_boxes(self, requests):
+        ATTEMPTS["n"] += 1
+        call = ATTEMPTS["n"]
+        return [Prediction(r.example_id, r.task, {"bboxes": [[1.0, 2.0, 3.0, 4.0]]}, 0.5, trace={
+            "prompt": f"where is {r.task_query}?", "raw": "<box>", "call": call,
+            "tokens": np.arange(5, dtype=np.int32),
+            "codes": np.full((16, 16), call, dtype=np.int16),
+            "people": [{"tokens": np.full(INLINE_MAX + 1, call, dtype=np.int32)}]})
+            for r in requests]
+
+
+sys.modules["trace_adapter_for_tests"] = types.SimpleNamespace(TraceAdapter=TraceAdapter)
+
+
+def settings(cache: Path, **run) -> EvalSettings:
+    return EvalSettings(model=ModelSettings(name="trace_adapter_for_tests:TraceAdapter", batch_size=2),
+                        data=DataSettings(root=str(cache), limit=3), tasks=["refexp"],
+                        run=RunSettings(progress=False, zip_submission=False, **run))
+
+
+def rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "sample_logs.jsonl").read_text().splitlines()]
+
+
+def stored(run: Path) -> dict[str, dict]:
+    lines = (run / "predictions/ablation/refexp.jsonl").read_bytes().splitlines()
+    return {p["example_id"]: p for p in (json.loads(line[9:]) for line in lines)}
+
+
+def check_consistent(run: Path) -> list[dict]:
+    logged = rows(run)
+    predictions = stored(run)
+    assert sorted(r["example_id"] for r in logged) == sorted(predictions)  # one line each
+    for row in logged:
+        assert row["output"] == predictions[row["example_id"]]["output"]
+        assert row["confidence"] == predictions[row["example_id"]]["confidence"]
+        # the array files are those of the same call as the line
+        assert row["codes"] == {"npy": f"sample_logs/ablation/refexp/{row['example_id']}.codes.npy"}
+        codes = load_array(run, row["codes"])
+        assert codes.shape == (16, 16) and codes.dtype == np.int16 and (codes == row["call"]).all()
+        people = load_array(run, row["people"][0]["tokens"])
+        assert people.tolist() == [row["call"]] * (INLINE_MAX + 1)
+        assert row["tokens"] == [0, 1, 2, 3, 4]  # small arrays inline
+    return logged
+
+
+def test_trace_fields_arrays_as_files_and_the_switch(minigrit_cache, tmp_path):
+    run_evaluation(settings(minigrit_cache), tmp_path / "on")
+    logged = check_consistent(tmp_path / "on")
+    assert len(logged) == (tmp_path / "on/records.jsonl").read_text().count("\n") == 5  # incl. _dist copies
+    assert logged[0]["prompt"].startswith("where is") and logged[0]["raw"] == "<box>"
+    run_evaluation(settings(minigrit_cache, sample_logs=False), tmp_path / "off")
+    assert not (tmp_path / "off/sample_logs.jsonl").exists()
+    assert not (tmp_path / "off/sample_logs").exists()
+
+
+def test_resume_after_a_crash_between_log_and_store(minigrit_cache, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    real_append = store_module.PredictionStore.append
+    batches = {"n": 0}
+
+    def crash_on_second_batch(self, task, predictions):
+        batches["n"] += 1
+        if batches["n"] == 2:  # logged, never stored
+            raise KeyboardInterrupt
+        real_append(self, task, predictions)
+
+    monkeypatch.setattr(store_module.PredictionStore, "append", crash_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run_evaluation(settings(minigrit_cache), run)
+    monkeypatch.setattr(store_module.PredictionStore, "append", real_append)
+    log_file = run / "sample_logs/ablation/refexp.jsonl"
+    assert log_file.read_text().count("\n") == 4  # two batches logged, one stored
+    with open(log_file, "a") as handle:
+        handle.write('{"example_id": "torn')  # a crash mid-write
+    # logs are bound: switching them off on resume would leave the study's logs incomplete
+    with pytest.raises(ConfigError, match="run.sample_logs is true in the run, false now"):
+        run_evaluation(settings(minigrit_cache, sample_logs=False), run)
+    run_evaluation(settings(minigrit_cache), run)
+    logged = check_consistent(run)
+    assert len(logged) == 5
+    # the re-predicted samples' lines (and files) are from the resumed run's calls
+    first_stored_call = min(r["call"] for r in logged)
+    assert sorted({r["call"] for r in logged}) != [first_stored_call]
+    assert log_file.read_text().count("\n") == 4 + 3  # the resumed run logged 3 again
+
+
+def test_merged_shards_have_the_unsharded_logs(minigrit_cache, tmp_path):
+    ATTEMPTS["n"] = 0
+    run_evaluation(settings(minigrit_cache), tmp_path / "whole")
+    whole = rows(tmp_path / "whole")
+    shards = []
+    for k in range(2):
+        shards.append(tmp_path / f"shard{k}")
+        run_evaluation(dataclasses.replace(settings(minigrit_cache, shard=k, num_shards=2)), shards[-1])
+    merge(shards, tmp_path / "merged")
+    merged = check_consistent(tmp_path / "merged")
+    drop_call = [{k: v for k, v in r.items() if k not in ("call", "codes", "people")} for r in merged]
+    assert drop_call == [{k: v for k, v in r.items() if k not in ("call", "codes", "people")} for r in whole]
