@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from model_adapters.unified_io import decoding, layers, load_model
+from model_adapters.unified_io import decoder, decoding, layers, load_model
 from timing import median_time
 
 
@@ -40,8 +40,8 @@ def main() -> None:
               np.ones((1, 576), np.int32))
     pre = model.prefill(*inputs)
     steps = 1 + c.decoder_max_image_length
-    whole = _timed(lambda: model.decode(*inputs, 1, steps - 1, greedy=False, prefilled=pre),
-                   max(1, args.reps // 2))
+    whole = _timed(lambda: model.decode(*inputs, 1, steps - 1, greedy=False, prefilled=pre,
+                                        record_stats=False), max(1, args.reps // 2))
     step_ms = whole / steps * 1e3
     _, _, [(_, _, mask, kvs)] = pre
     params = model.params
@@ -55,22 +55,25 @@ def main() -> None:
         for n, (k, v) in enumerate(kvs):
             lp = params["decoder"][f"layers_{n}"]["encoder_decoder_attention"]
             (q,) = layers.project_qkv(out, lp, ("query",), c.num_heads)
-            out = out + layers.dense(layers.attend(q, k, v, bias), lp["out"]["kernel"])
+            out = out + layers.dense(layers.attend_transposed(q, k, v, bias), lp["out"]["kernel"])
         return out
 
+    kvs_t = jax.block_until_ready(decoder.transpose_kv(kvs))  # as the decode loop holds them
     table = params["token_embedder"]["embedding"][c.vocab_size:]
     projection = jax.jit(lambda h, table: layers.einsum("bd,vd->bv", h, table))
     sample = jax.jit(lambda x: decoding.sample_rows(
-        jax.random.PRNGKey(0), decoding.top_p_filter(x), jnp.int32(0), 1))
+        jax.random.PRNGKey(0), decoding.top_p_filter(x), jnp.int32(0), 1,
+        (c.vocab_size, c.total_vocab)))
     stats = jax.jit(lambda x: decoding._stats(x, jnp.zeros((1,), jnp.int32),
                                               jnp.zeros((1,), jnp.int32)))
     host = np.asarray(logits)
     pieces = {
-        f"cross-attention, {c.num_decoder_layers} layers": _timed(lambda: cross(h, params, kvs), args.reps),
+        f"cross-attention, {c.num_decoder_layers} layers": _timed(
+            lambda: cross(h, params, kvs_t), args.reps),
         f"output projection ({c.image_vocab_size} codes)": _timed(lambda: projection(h, table), args.reps),
         "top-p + sampling (49,536 wide)": _timed(lambda: sample(logits), args.reps),
         "  of which the host sort (numpy)": _timed(lambda: np.sort(host, axis=-1), args.reps),
-        "per-step logit summaries": _timed(lambda: stats(logits), args.reps),
+        "per-step logit summaries (decode() only)": _timed(lambda: stats(logits), args.reps),
     }
     print(f"{args.size}, batch 1: sampled image, {steps} steps in {whole:.2f} s = "
           f"{step_ms:.2f} ms/step")

@@ -33,13 +33,15 @@ def position_ids(config: UnifiedIOConfig, text_length: int, image_length: int) -
 
 
 def self_bias_table(params: dict, config: UnifiedIOConfig, text_length: int,
-                    image_length: int) -> jax.Array:
-    """Relative + absolute self-attention bias [H, T+I, T+I] (masks not included)."""
+                    image_length: int, position_rows: Optional[jax.Array] = None) -> jax.Array:
+    """Relative + absolute self-attention bias [H, T+I, T+I] (masks not included).
+    ``position_rows``: the T+I position embeddings if the caller has them (same values)."""
     p = params["decoder"]
     rel = relative_bias(p["relpos_bias"]["rel_embedding"], p["relpos_bias"]["image_rel_embedding"],
                         text_length, image_length, config.decoder_grid, bidirectional=False)
-    pos = jnp.take(p["position_embedding"]["embedding"],
-                   position_ids(config, text_length, image_length), axis=0)
+    pos = position_rows if position_rows is not None else jnp.take(
+        p["position_embedding"]["embedding"], position_ids(config, text_length, image_length),
+        axis=0)
     pe = layers.rms_norm(pos.astype(jnp.float32), p["pe_pre_ln"]["scale"])
     # cross_position_{q,k}_linear exist in the checkpoint but the reference never adds their
     # bias (cross-attention passes no relative bias, which gates abs_bias): dead, not computed.
@@ -60,15 +62,17 @@ def cross_kv(params: dict, config: UnifiedIOConfig, encoded: jax.Array) -> list:
     return out
 
 
-def layer(lp: dict, config: UnifiedIOConfig, x, attend_self, kv, cross_bias):
-    """One pre-norm decoder layer; ``attend_self(q, k, v)`` handles caching and bias."""
+def layer(lp: dict, config: UnifiedIOConfig, x, attend_self, kv, cross_bias,
+          attend_cross=layers.attend):
+    """One pre-norm decoder layer; ``attend_self(q, k, v)`` handles caching and bias,
+    ``attend_cross`` is ``layers.attend`` or ``layers.attend_transposed`` (per ``kv``'s layout)."""
     h = layers.rms_norm(x, lp["pre_self_attention_layer_norm"]["scale"])
     q, k, v = layers.project_qkv(h, lp["self_attention"], ("query", "key", "value"),
                                  config.num_heads)
     x = x + layers.dense(attend_self(q, k, v), lp["self_attention"]["out"]["kernel"])
     h = layers.rms_norm(x, lp["pre_cross_attention_layer_norm"]["scale"])
     (q,) = layers.project_qkv(h, lp["encoder_decoder_attention"], ("query",), config.num_heads)
-    att = layers.attend(q, kv[0], kv[1], cross_bias)
+    att = attend_cross(q, kv[0], kv[1], cross_bias)
     x = x + layers.dense(att, lp["encoder_decoder_attention"]["out"]["kernel"])
     h = layers.rms_norm(x, lp["pre_mlp_layer_norm"]["scale"])
     return x + layers.gated_gelu_mlp(h, lp["mlp"])
@@ -125,17 +129,27 @@ def decode_full(params: dict, config: UnifiedIOConfig, encoded, encoder_mask, te
     return logits[:, :t], logits[:, t:]
 
 
+def transpose_kv(kvs: list) -> list:
+    """Per layer (key, value) [B, S, H, Dh] -> [B, H, Dh, S] for ``decode_step``."""
+    return [tuple(jnp.transpose(a, (0, 2, 3, 1)) for a in kv) for kv in kvs]
+
+
 def decode_step(params: dict, config: UnifiedIOConfig, ids, pos_id, seg_id, index, caches,
                 key_mask, bias_row, kvs, cross_bias):
     """One cached decoder step for every sequence of the batch.
 
+    Keys and values are held in the layout XLA's CPU dots read them in, so no step transposes
+    or copies them: cross [B, H, Dh, S], cached [B*H, Dh, L] (see ``layers.attend_rows``);
+    the same dots as ``layers.attend`` on [B, L, H, Dh], so the same bits (tested).
+
     Args:
         ids: [B] input token ids. pos_id / seg_id / index: scalars (position row, segment,
             slot of this step in the cache).
-        caches: per layer (keys, values) [B, L, H, Dh]; the new key/value goes to ``index``.
+        caches: per layer (keys, values) [B*H, Dh, L]; the new key/value goes to ``index``.
         key_mask: [B, L] validity of cache slots (this step's slot already set).
         bias_row: [H, L] relative + absolute bias of this query position.
-        kvs: per layer cross (key, value); cross_bias: [B, 1, 1, S].
+        kvs: per layer cross (key, value) [B, H, Dh, S] (``transpose_kv``);
+        cross_bias: [B, 1, 1, S].
 
     Returns:
         (normalised hidden state [B, D], updated caches).
@@ -149,11 +163,14 @@ def decode_step(params: dict, config: UnifiedIOConfig, ids, pos_id, seg_id, inde
         ck, cv = caches[n]
 
         def attend_self(q, k, v, ck=ck, cv=cv):
-            nk = lax.dynamic_update_slice_in_dim(ck, k.astype(ck.dtype), index, axis=1)
-            nv = lax.dynamic_update_slice_in_dim(cv, v.astype(cv.dtype), index, axis=1)
+            nk, nv = (lax.dynamic_update_slice_in_dim(c, jnp.transpose(a, (0, 2, 3, 1)).reshape(
+                c.shape[0], c.shape[1], 1).astype(c.dtype), index, axis=2)
+                for c, a in ((ck, k), (cv, v)))
             new_caches.append((nk, nv))
-            return layers.attend(q, nk, nv, bias)
+            return layers.attend_rows(q, nk, nv, jnp.broadcast_to(
+                bias, (q.shape[0], q.shape[2], 1, length)))
 
-        x = layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n], cross_bias)
+        x = layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n], cross_bias,
+                  layers.attend_transposed)
     h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
     return h[:, 0], new_caches

@@ -1,4 +1,4 @@
-"""Jitted programs: encoder prefill, cached decode loop with early stop, option scoring.
+"""Jitted programs: encoder prefill and the cached decode loop with early stop.
 
 Every builder is ``functools.cache``-d on hashable static arguments (config, bucket sizes,
 flags), so a run compiles one program per (batch bucket, length bucket, mode) and reuses it.
@@ -107,20 +107,27 @@ def _stats(logits, token, columns):
 _ROW_STATE = ("last", "tokens", "logprobs", "caches", "key_mask", "eos_in", "done", "stats")
 
 
-def sample_rows(key, logits: jax.Array, row_offset, noise_rows: int) -> jax.Array:
+def sample_rows(key, logits: jax.Array, row_offset, noise_rows: int,
+                columns: tuple[int, int] | None = None) -> jax.Array:
     """``jax.random.categorical(key, L)[row_offset : row_offset + B]`` for logits [B, V] that
     are rows ``row_offset..`` of a larger batch ``L`` of ``noise_rows`` rows: the Gumbel noise
     of row r is that of row r of the whole batch (jax's partitionable threefry draws element
     (r, v) from counter r*V + v), so a row's sample never depends on how the batch was split
-    into program calls or over devices."""
+    into program calls or over devices.
+
+    ``columns`` (start, stop): the argmax only looks there, for callers whose other columns
+    can never win (top-p filtered to -1e7 while an allowed logit is kept): same ids."""
     noise = jax.random.gumbel(key, (noise_rows, logits.shape[1]), logits.dtype)
-    noise = lax.dynamic_slice_in_dim(noise, row_offset, logits.shape[0], axis=0)
-    return jnp.argmax(noise + logits, axis=-1)
+    # Unfused, the noise costs a quarter of what it costs inside the argmax's reduction.
+    noise = lax.optimization_barrier(
+        lax.dynamic_slice_in_dim(noise, row_offset, logits.shape[0], axis=0))
+    start, stop = columns or (0, logits.shape[1])
+    return start + jnp.argmax(noise[:, start:stop] + logits[:, start:stop], axis=-1)
 
 
 @functools.cache
 def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
-                   data_parallel=None, noise_rows: int = 0):
+                   data_parallel=None, noise_rows: int = 0, record_stats: bool = True):
     """Builds the jitted decode loop for a text cache of ``text_slots`` (a bucket >= the
     text length) followed by ``image_length`` image steps (0 for text-only). With a
     ``sharding.DataParallel`` the per-row loop state stays sharded on its batch axis (the
@@ -139,7 +146,8 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
     Returns a dict: ``tokens`` [B, text_slots + image_length] (ids; unproduced steps 0),
     ``logprobs`` (same shape; log-softmax of the masked -- for sampling, top-p filtered --
     logits at the chosen id), ``steps`` (steps run) and ``stats`` (per-step summaries of the
-    masked logits: max, logsumexp, margin, token_logit, argmax [B, length], cols [B, length, C]).
+    masked logits: max, logsumexp, margin, token_logit, argmax [B, length], cols [B, length, C];
+    empty without ``record_stats``).
     """
     length = text_slots + image_length
 
@@ -151,6 +159,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
     def run(params, encoder_mask, kvs, text_length, greedy, early_stop, rng, eos_bias,
             row_valid, columns, row_offset):
         note_trace("decode")
+        kvs = decoder.transpose_kv(kvs)  # once per call, not per step
         batch = encoder_mask.shape[0]
         n_steps = text_length + image_length
         table = decoder.self_bias_table(params, config, text_slots, image_length)
@@ -158,7 +167,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
         text_table, image_table = emb[:config.vocab_size], emb[config.vocab_size:]
         cross_bias = layers.mask_bias(jnp.ones((batch, 1), jnp.int32), encoder_mask)
         dtype = params["decoder"]["layers_0"]["self_attention"]["key"]["kernel"].dtype
-        shape = (batch, length, config.num_heads, config.head_dim)
+        shape = (batch * config.num_heads, config.head_dim, length)
         zeros = functools.partial(jnp.zeros, (batch, length), jnp.float32)
         state = {
             "step": jnp.int32(0), "last": jnp.zeros((batch,), jnp.int32),
@@ -169,7 +178,8 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
             "eos_in": jnp.zeros((batch,), bool), "done": ~row_valid, "rng": rng,
             "stats": {"max": zeros(), "logsumexp": zeros(), "margin": zeros(),
                       "token_logit": zeros(), "argmax": jnp.zeros((batch, length), jnp.int32),
-                      "cols": jnp.zeros((batch, length, columns.shape[0]), jnp.float32)},
+                      "cols": jnp.zeros((batch, length, columns.shape[0]), jnp.float32)}
+            if record_stats else {},
         }
 
         state = pin_rows(state)
@@ -209,9 +219,15 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
             def pick_sampled(key):
                 k, key = jax.random.split(key)
                 filtered = top_p_filter(logits, data_parallel=data_parallel)
-                token = sample_rows(k, filtered / (1 + 1e-7), row_offset,
-                                    max(noise_rows, batch)).astype(jnp.int32)
-                return token, filtered, key
+                scaled = filtered / (1 + 1e-7)
+                rows = max(noise_rows, batch)
+                # Only the step's own segment can win: the other one is -1e7 after top-p.
+                token = lax.cond(
+                    is_text, lambda: sample_rows(k, scaled, row_offset, rows,
+                                                 (0, config.vocab_size)),
+                    lambda: sample_rows(k, scaled, row_offset, rows,
+                                        (config.vocab_size, config.total_vocab)))
+                return token.astype(jnp.int32), filtered, key
 
             token, scored, rng = lax.cond(greedy, pick_greedy, pick_sampled, st["rng"])
             logprob = jnp.take_along_axis(jax.nn.log_softmax(scored, axis=-1), token[:, None],
@@ -225,66 +241,10 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
                 eos_in=eos_in, rng=rng, done=st["done"] | (is_text & (token == EOS)),
                 tokens=put(st["tokens"], token), logprobs=put(st["logprobs"], logprob),
                 stats={k: put(st["stats"][k], v)
-                       for k, v in _stats(logits, token, columns).items()}))
+                       for k, v in _stats(logits, token, columns).items()} if record_stats
+                else {}))
 
         final = lax.while_loop(cond, body, state)
         return {k: final[k] for k in ("tokens", "logprobs", "stats")} | {"steps": final["step"]}
 
     return jax.jit(run)
-
-
-@functools.cache
-def option_scoring_program(config: UnifiedIOConfig):
-    """jit(params, encoder_mask [B, S], cross K/V, options [B, K, L]) -> NLL [B, K].
-
-    Each option (EOS-terminated, 0-padded) is teacher-forced with inputs ``[0] + o`` and
-    targets ``o + [0]`` where the first target 0 under mask ``[1] + (o > 0)`` becomes EOS:
-    the reference's extra EOS-after-EOS term, kept on purpose. The K options of an example
-    share its encoder output: they are laid side by side on one query axis of K*(L+1)
-    positions, so cross-attention reads each example's K/V once (no per-option copy) and
-    self-attention runs per option. Cost grows with K and L (callers bucket both).
-    """
-
-    def run(params, encoder_mask, kvs, options):
-        note_trace("options")
-        b, k, length = options.shape
-        t = length + 1
-        options = options.reshape(b * k, length)
-        inputs = jnp.concatenate([jnp.zeros((b * k, 1), options.dtype), options], 1)
-        mask = jnp.concatenate([jnp.ones((b * k, 1), jnp.int32),
-                                (options > 0).astype(jnp.int32)], 1)
-        targets = jnp.concatenate([options, jnp.zeros((b * k, 1), options.dtype)], 1)
-        first_zero = jnp.cumsum((targets == 0) & (mask > 0), axis=1) == 1
-        targets = jnp.where(first_zero & (targets == 0) & (mask > 0), EOS, targets)
-        text_logits = _teacher_forced_options(params, config, encoder_mask, kvs,
-                                              inputs.reshape(b, k * t), mask.reshape(b, k, t))
-        text_logits = text_logits.reshape(b * k, t, -1)
-        lse = jax.nn.logsumexp(text_logits, axis=-1)
-        target_logit = jnp.take_along_axis(text_logits, targets[..., None], axis=-1)[..., 0]
-        return jnp.sum(jnp.where(mask > 0, lse - target_logit, 0.0), axis=1).reshape(b, k)
-
-    return jax.jit(run)
-
-
-def _teacher_forced_options(params, config: UnifiedIOConfig, encoder_mask, kvs, inputs, mask):
-    """Text-only teacher forcing of K sequences per example from precomputed cross K/V:
-    inputs [B, K*T], mask [B, K, T] -> text-column logits [B, K*T, vocab_size]."""
-    b, k, t = mask.shape
-    x = decoder.embed(params, config, inputs, jnp.tile(jnp.arange(t), k)[None],
-                      jnp.zeros((1, k * t), jnp.int32))
-    allowed = (mask[..., :, None] > 0) & (mask[..., None, :] > 0) & jnp.tril(jnp.ones((t, t), bool))
-    table = decoder.self_bias_table(params, config, t, 0)
-    self_bias = jnp.where(allowed.reshape(b * k, t, t), 0.0, layers.MASK_VALUE)[:, None] + table[None]
-
-    def attend_self(q, key, v):  # [B, K*T, H, Dh] -> per option [B*K, T, H, Dh]
-        per_option = [a.reshape(b * k, t, *a.shape[2:]) for a in (q, key, v)]
-        return layers.attend(*per_option, self_bias).reshape(b, k * t, -1)
-
-    cross_bias = layers.mask_bias(mask.reshape(b, k * t), encoder_mask)
-    for n in range(config.num_decoder_layers):
-        x = decoder.layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n],
-                          cross_bias)
-    h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
-    text_table = params["token_embedder"]["embedding"][:config.vocab_size]
-    # Text columns only: the image columns' -1e10 add exactly 0 to every softmax sum.
-    return layers.einsum("bld,vd->blv", h, text_table) / jnp.sqrt(jnp.float32(config.emb_dim))

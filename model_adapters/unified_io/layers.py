@@ -51,11 +51,14 @@ def project_qkv(x: jax.Array, p: dict, names: tuple[str, ...], num_heads: int) -
     return [split_heads(dense(x, p[n]["kernel"]), num_heads) for n in names]
 
 
-def attend(q: jax.Array, k: jax.Array, v: jax.Array, bias: jax.Array) -> jax.Array:
+def attend(q: jax.Array, k: jax.Array, v: jax.Array, bias: jax.Array,
+           keys_last: bool = False) -> jax.Array:
     """Scaled-free dot-product attention (T5 folds 1/sqrt(Dh) into the init).
 
     Args:
-        q: [B, Q, H, Dh]; k, v: [B, K, H, Dh].
+        q: [B, Q, H, Dh]; k, v: [B, K, H, Dh], or [B, H, Dh, K] with ``keys_last`` (t5x's
+            cache layout, the one XLA's CPU dots read them in: [B, K, H, Dh] is transposed
+            on every call; the dots are the same, so are the bits).
         bias: broadcastable to [B, H, Q, K]; -1e10 where a pair is not allowed. Adding it in
             float32 makes a fully masked row exactly -1e10 everywhere, i.e. uniform attention,
             as in the reference.
@@ -63,12 +66,33 @@ def attend(q: jax.Array, k: jax.Array, v: jax.Array, bias: jax.Array) -> jax.Arr
     Returns:
         [B, Q, H*Dh] float32.
     """
-    logits = jnp.einsum("bqhd,bkhd->bhqk", q, k, precision=HIGHEST,
+    keys = "bhdk" if keys_last else "bkhd"
+    logits = jnp.einsum(f"bqhd,{keys}->bhqk", q, k, precision=HIGHEST,
                         preferred_element_type=jnp.float32)
     weights = jax.nn.softmax(logits + bias, axis=-1)
-    out = jnp.einsum("bhqk,bkhd->bqhd", weights.astype(v.dtype), v, precision=HIGHEST,
+    out = jnp.einsum(f"bhqk,{keys}->bqhd", weights.astype(v.dtype), v, precision=HIGHEST,
                      preferred_element_type=jnp.float32)
     return out.reshape(*out.shape[:2], -1)
+
+
+def attend_transposed(q: jax.Array, k: jax.Array, v: jax.Array, bias: jax.Array) -> jax.Array:
+    """``attend`` on keys/values held as [B, H, Dh, K]."""
+    return attend(q, k, v, bias, keys_last=True)
+
+
+def attend_rows(q: jax.Array, k: jax.Array, v: jax.Array, bias: jax.Array) -> jax.Array:
+    """``attend`` on keys/values held as [B*H, Dh, K] (batch and heads merged), bias
+    [B, H, Q, K]. For a cache updated in place inside a loop: with a separate batch axis
+    XLA's CPU backend fuses the update into the (reshaped) dot operand too and copies every
+    cache on every step. The same dots as ``attend``, so the same bits (tested)."""
+    b, length, h, d = q.shape
+    rows = q.transpose(0, 2, 1, 3).reshape(b * h, length, d)
+    logits = jnp.einsum("nqd,ndk->nqk", rows, k, precision=HIGHEST,
+                        preferred_element_type=jnp.float32)
+    weights = jax.nn.softmax(logits + bias.reshape(b * h, *bias.shape[2:]), axis=-1)
+    out = jnp.einsum("nqk,ndk->nqd", weights.astype(v.dtype), v, precision=HIGHEST,
+                     preferred_element_type=jnp.float32)
+    return out.reshape(b, h, length, d).transpose(0, 2, 1, 3).reshape(b, length, h * d)
 
 
 def mask_bias(query_mask: jax.Array, key_mask: jax.Array) -> jax.Array:

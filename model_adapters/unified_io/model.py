@@ -22,7 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from model_adapters.unified_io import decoding, teacher_forcing
+from model_adapters.unified_io import decoding, option_scoring, teacher_forcing
+from model_adapters.unified_io.buckets import bucket, pad_to
 from model_adapters.unified_io.checkpoint import load_checkpoint, random_params
 from model_adapters.unified_io.config import UnifiedIOConfig
 from model_adapters.unified_io.sharding import DataParallel
@@ -31,23 +32,6 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 TEXT_BUCKETS = (32, 64, 128, 256)
 DECODE_BUCKETS = (8, 32, 64, 128, 256)
 PER_DEVICE_BATCH = 8  # most rows per device and program call (see ``layout``)
-OPTION_LENGTH_BUCKETS = (8, 16, 32, 64, 128, 256)
-# Options per example scored in one program call, bucketed so the cost follows the count.
-OPTION_COUNT_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
-
-
-def bucket(n: int, buckets: Sequence[int], what: str) -> int:
-    """Smallest bucket >= n; ValueError naming ``what`` when n exceeds the largest."""
-    for b in buckets:
-        if n <= b:
-            return b
-    raise ValueError(f"{what} {n} exceeds the largest supported size {buckets[-1]}")
-
-
-def _pad_to(x: np.ndarray, size: int, axis: int) -> np.ndarray:
-    pad = [(0, 0)] * x.ndim
-    pad[axis] = (0, size - x.shape[axis])
-    return np.pad(x, pad)
 
 
 class UnifiedIOModel:
@@ -115,10 +99,10 @@ class UnifiedIOModel:
         b = text_ids.shape[0]
         lt = bucket(max(text_ids.shape[1], 1), TEXT_BUCKETS, "text length")
         rows, spans = self.layout(b)
-        text_ids = _pad_to(text_ids, lt, 1)
+        text_ids = pad_to(text_ids, lt, 1)
         calls = []
         for start, stop in spans:
-            args = self._shard(tuple(_pad_to(x[start:stop], rows, 0)
+            args = self._shard(tuple(pad_to(x[start:stop], rows, 0)
                                      for x in (text_ids, image, image_mask)))
             _, mask, kvs = decoding.encoder_program(self.config)(self.params, *args)
             calls.append((start, stop, mask, kvs))
@@ -162,12 +146,14 @@ class UnifiedIOModel:
     # ---------------------------------------------------------------- decoding
     def decode(self, text_ids, image, image_mask, text_length: int, image_length: int,
                greedy: bool = True, early_stop: bool = False, seed: int = 0, eos_logit_bias=None,
-               text_slots: Optional[int] = None, prefilled=None) -> dict[str, np.ndarray]:
+               text_slots: Optional[int] = None, prefilled=None,
+               record_stats: bool = True) -> dict[str, np.ndarray]:
         """The general decode loop (reference layout: ``text_length`` text steps then
         ``image_length`` image steps). Returns ``tokens`` [B, text_slots + image_length] ids
         (text slots beyond text_length are 0), ``logprobs`` (same shape), ``steps`` and
-        per-step logit summaries (``stats``, with ``cols`` at ``self.record_columns``).
-        ``prefilled`` (from ``prefill`` on the same inputs) skips the encoder."""
+        per-step logit summaries (``stats``, with ``cols`` at ``self.record_columns``; empty
+        without ``record_stats``). ``prefilled`` (``prefill`` of the same inputs) skips the
+        encoder."""
         if not 1 <= text_length:
             raise ValueError(f"text_length must be >= 1, got {text_length}")
         slots = text_slots or (bucket(text_length, DECODE_BUCKETS, "decode length")
@@ -184,11 +170,11 @@ class UnifiedIOModel:
         # bound compilations), so a row's sample never depends on the call it lands in.
         noise_rows = rows * (1 << (len(calls) - 1).bit_length())
         program = decoding.decode_program(self.config, slots, image_length, self.data_parallel,
-                                          noise_rows)
+                                          noise_rows, record_stats)
         outs = []
         for start, stop, mask, kvs in calls:
             n = stop - start
-            part, row_valid = self._shard((_pad_to(bias[start:stop], rows, 0),
+            part, row_valid = self._shard((pad_to(bias[start:stop], rows, 0),
                                            np.arange(rows) < n))
             out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
                           jnp.bool_(early_stop), jax.random.PRNGKey(seed), part, row_valid,
@@ -204,7 +190,8 @@ class UnifiedIOModel:
         With ``return_logprobs`` also returns the per-step log-probs [B, max_length]
         (0 after EOS): exp(sum up to and including EOS) is the sequence probability."""
         out = self.decode(text_ids, image, image_mask, max_length, 0, greedy=greedy,
-                          early_stop=early_stop, seed=seed, eos_logit_bias=eos_logit_bias)
+                          early_stop=early_stop, seed=seed, eos_logit_bias=eos_logit_bias,
+                          record_stats=False)
         ids, logprobs = out["tokens"][:, :max_length], out["logprobs"][:, :max_length]
         after_eos = np.cumsum(ids == decoding.EOS, axis=1) - (ids == decoding.EOS) > 0
         ids, logprobs = np.where(after_eos, 0, ids), np.where(after_eos, 0.0, logprobs)
@@ -216,7 +203,8 @@ class UnifiedIOModel:
         reference's default for images) with ``greedy=False``. ``return_logprobs`` adds the
         per-code log-probs [B, 256]."""
         n = self.config.decoder_max_image_length
-        out = self.decode(text_ids, image, image_mask, 1, n, greedy=greedy, seed=seed)
+        out = self.decode(text_ids, image, image_mask, 1, n, greedy=greedy, seed=seed,
+                          record_stats=False)
         codes = out["tokens"][:, 1:] - self.config.vocab_size
         return (codes, out["logprobs"][:, 1:]) if return_logprobs else codes
 
@@ -231,24 +219,7 @@ class UnifiedIOModel:
         if k == 0:
             return np.zeros((b, 0), np.float32)
         _, rows, calls = prefilled or self.prefill(text_ids, image, image_mask)
-        # Trailing all-padding columns cost nothing: bucket the real (non-zero) length.
-        used = int(np.max(np.nonzero(options.any(axis=(0, 1)))[0], initial=-1)) + 1
-        lp = bucket(max(used, 1), OPTION_LENGTH_BUCKETS, "option length")
-        grid = _pad_to(options[:, :, :min(length, lp)].astype(np.int32), lp, 2)
-        program = decoding.option_scoring_program(self.config)
-        step = OPTION_COUNT_BUCKETS[-1]
-        out = []
-        for start, stop, mask, kvs in calls:
-            scores = []
-            for first in range(0, k, step):  # one program call per <= 64 options of a row
-                part = grid[start:stop, first:first + step]
-                width = part.shape[1]
-                part = _pad_to(_pad_to(part, bucket(width, OPTION_COUNT_BUCKETS,
-                                                    "option count"), 1), rows, 0)
-                scores.append(np.asarray(program(self.params, mask, kvs, self._shard(part)))
-                              [:stop - start, :width])
-            out.append(np.concatenate(scores, axis=1))
-        return np.concatenate(out)
+        return option_scoring.score(self.params, self.config, calls, rows, options, self._shard)
 
     # ---------------------------------------------------------------- VQ-GAN
     def decode_image_codes(self, codes) -> np.ndarray:
@@ -262,7 +233,7 @@ class UnifiedIOModel:
         rows, spans = self.layout(codes.shape[0])
         program = teacher_forcing.vq_decode_program(self.config)
         return np.concatenate([np.asarray(program(self.params, self._shard(
-            _pad_to(codes[start:stop].astype(np.int32), rows, 0))))[:stop - start]
+            pad_to(codes[start:stop].astype(np.int32), rows, 0))))[:stop - start]
             for start, stop in spans])
 
     def encode_image(self, images, return_prequant: bool = False):
