@@ -10,8 +10,10 @@ Processors run in the port's order: the kit-style id suppression, location forci
 (``PredictBoxesPreprocessor``), keypoint forcing (``ForceKeypointPrediction``), then
 classifier-free guidance (``ClfFreeGuidanceProcessor``: log-softmax, (1+a)*main - a*negative,
 the negative half fed the main half's ids). Sampling applies temperature then top-p (HF's
-warper order) and draws from ``jax.random`` with a caller-given seed: it cannot reproduce torch's
-random stream, only its distribution.
+warper order) and draws from ``jax.random`` with one caller-given seed PER ROW (key
+``PRNGKey(seed)``, folded with the step): a row's draws do not depend on the other rows, so a
+request samples the same codes alone or in any batch. It cannot reproduce torch's random
+stream, only its distribution.
 """
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ def process(scores, t, procs: Processors):
     return scores
 
 
-def _pick(scores, key, t, sampling: Optional[Sampling]):
+def _pick(scores, keys, t, sampling: Optional[Sampling]):
     if sampling is None:
         return jnp.argmax(scores, -1).astype(jnp.int32)
     s = scores / sampling.temperature
@@ -86,13 +88,14 @@ def _pick(scores, key, t, sampling: Optional[Sampling]):
         remove = remove.at[:, -1].set(False)
         cutoff = jnp.min(jnp.where(remove, jnp.inf, srt), -1, keepdims=True)
         s = jnp.where(s < cutoff, -jnp.inf, s)
-    return jax.random.categorical(jax.random.fold_in(key, t), s, -1).astype(jnp.int32)
+    draw = lambda key, row: jax.random.categorical(jax.random.fold_in(key, t), row, -1)
+    return jax.vmap(draw)(keys, s).astype(jnp.int32)
 
 
 def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new: int,
-             procs: Processors = Processors(), sampling: Optional[Sampling] = None, seed: int = 0,
+             procs: Processors = Processors(), sampling: Optional[Sampling] = None, seeds=None,
              top_k: int = 5, early_stop: bool = True):
-    """Returns tokens [B, 1+max_new] (BOS first), steps run, per-step top-k ids/scores
+    """``seeds``: uint32 [output rows] (sampling only). Returns tokens [B, 1+max_new] (BOS first), steps run, per-step top-k ids/scores
     [max_new, B, k] of the processed scores, and per-step log-prob of the chosen token under
     the unprocessed distribution [max_new, B]."""
     n_layers, h, d = int(cfg.t5["num_decoder_layers"]), cfg.num_heads, cfg.head_dim
@@ -102,7 +105,7 @@ def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new
     xkv = M.cross_kv(p, cfg, encoded, enc_rope)
     cross_bias = mask_bias(jnp.ones((rows, 1, 1), jnp.int32) * enc_mask[:, None, :])
     cache0 = [(jnp.zeros((rows, max_new, h, d), encoded.dtype),) * 2 for _ in range(n_layers)]
-    key = jax.random.PRNGKey(seed)
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.zeros((out_rows,), jnp.uint32) if seeds is None else seeds)
 
     def body(carry):
         t, tokens, caches, done, tops_i, tops_s, chosen_lp = carry
@@ -121,7 +124,7 @@ def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new
             y = M.decoder_layer(p, cfg, i, y, rope, kv_fn, self_bias, xkv, cross_bias)
         raw = M.logits(p, modality, uio_norm(y, p["decoder.decoder_norm.scale"]))[:, 0]
         scores = process(raw, t, procs)
-        nxt = _pick(scores, key, t, sampling)
+        nxt = _pick(scores, keys, t, sampling)
         nxt = jnp.where(done, EOS_ID, nxt)
         lp = jnp.take_along_axis(jax.nn.log_softmax(raw[:out_rows], -1), nxt[:, None], -1)[:, 0]
         ts, ti = jax.lax.top_k(scores, top_k)
@@ -140,16 +143,17 @@ def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new
     return {"tokens": tokens, "steps": t, "top_ids": ti, "top_scores": ts, "logprob": lp}
 
 
-def score_options(p, cfg, tables, encoded, enc_mask, enc_rope, options, average: bool = True):
+def score_options(p, cfg, tables, encoded, enc_mask, enc_rope, options, average: bool = True, rows=None):
     """Per-option cross-entropy over its tokens (id > 0), decoded with teacher forcing from the
-    single input; mean per token when ``average`` (the port's default), else the sum (the JAX
-    original). Lower is better. ``options`` [n, L] hold EOS and are 0-padded."""
+    input (the single one, or row ``rows[j]`` of the encoded batch for option j); mean per
+    token when ``average`` (the port's default), else the sum (the JAX original). Lower is
+    better. ``options`` [n, L] hold EOS and are 0-padded."""
     n = options.shape[0]
     inputs = jnp.concatenate([jnp.zeros((n, 1), options.dtype), options[:, :-1]], 1)
     mask = (options > 0).astype(jnp.int32)
     tables_pos = jnp.broadcast_to(jnp.arange(options.shape[1]), options.shape)
     y, rope = M.embed_targets(p, "text", inputs, jnp.asarray(tables.text_out), tables_pos)
-    rep = lambda a: jnp.broadcast_to(a, (n,) + a.shape[1:])
+    rep = (lambda a: jnp.broadcast_to(a, (n,) + a.shape[1:])) if rows is None else (lambda a: a[rows])
     hidden = M.decoder(p, cfg, y, mask, rope, rep(encoded), rep(enc_mask), rep(enc_rope))
     logp = jax.nn.log_softmax(M.logits(p, "text", hidden), -1)
     ce = -jnp.take_along_axis(logp, options[..., None].astype(jnp.int32), -1)[..., 0] * mask

@@ -15,8 +15,24 @@ NEG_INF = -1e10  # the port adds this (in float32) to masked logits; fully maske
 
 
 def linear(x, w, b=None):
-    y = jnp.einsum("...i,oi->...o", x, w.astype(x.dtype))
+    """``x @ w.T (+ b)``. A single input row goes through as two (a zero row added, then
+    dropped): XLA's CPU matrix-vector kernel rounds differently from its matrix kernel, and one
+    request alone must get the same numbers as inside a batch."""
+    rows = int(np.prod(x.shape[:-1]))
+    x2 = x.reshape(rows, x.shape[-1])
+    if rows == 1:
+        x2 = jnp.concatenate([x2, jnp.zeros_like(x2)], 0)
+    y = jax.lax.dot_general(x2, w.astype(x.dtype), (((1,), (1,)), ((), ())))[:rows]
+    y = y.reshape(*x.shape[:-1], w.shape[0])
     return y if b is None else y + b.astype(x.dtype)
+
+
+def batched_matmul(a, b):
+    """[..., m, k] x [..., k, n] with the batch dims leading: the layout XLA lowers the same
+    way for every batch size (einsums with other layouts change kernels between 1 and n rows)."""
+    nb = a.ndim - 2
+    dims = tuple(range(nb))
+    return jax.lax.dot_general(a, b, (((a.ndim - 1,), (nb,)), (dims, dims)))
 
 
 def uio_norm(x, scale, eps: float = 1e-6):
@@ -89,11 +105,11 @@ def attend(p: dict, prefix: str, q, k, v, bias):
     """float32 logits of q/sqrt(d) . k, + bias, softmax, weighted values, ``out`` projection."""
     dtype = q.dtype
     q32 = q.astype(jnp.float32) / np.float32(math.sqrt(q.shape[-1]))
-    logits = jnp.einsum("bqhd,bkhd->bhqk", q32, k.astype(jnp.float32))
+    logits = batched_matmul(q32.transpose(0, 2, 1, 3), k.astype(jnp.float32).transpose(0, 2, 3, 1))
     if bias is not None:
         logits = logits + bias
     w = jax.nn.softmax(logits, axis=-1).astype(dtype)
-    out = jnp.einsum("bhqk,bkhd->bqhd", w, v)
+    out = batched_matmul(w, v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
     return linear(out.reshape(*out.shape[:2], -1), p[prefix + "out.weight"])
 
 

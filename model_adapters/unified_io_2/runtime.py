@@ -47,18 +47,24 @@ class UIO2Runtime:
 
     def generate(self, encoded, mask, rope, modality: str, max_new: int,
                  procs: D.Processors = D.Processors(), sampling: Optional[D.Sampling] = None,
-                 seed: int = 0, top_k: int = 5, early_stop: bool = True) -> dict:
-        def run(e, m, r, seed, *, modality, max_new, procs, sampling, top_k, early_stop):
+                 seed=0, top_k: int = 5, early_stop: bool = True) -> dict:
+        """``seed``: one seed for every output row, or one per row (rows sample independently)."""
+        def run(e, m, r, seeds, *, modality, max_new, procs, sampling, top_k, early_stop):
             return D.generate(self.params, self.cfg, self.tables, e, m, r, modality, max_new,
-                              procs, sampling, seed, top_k, early_stop)
+                              procs, sampling, seeds, top_k, early_stop)
         fn = self._jit("generate", run, modality=modality, max_new=max_new, procs=procs,
                        sampling=sampling, top_k=top_k, early_stop=early_stop)
-        return D.as_numpy(fn(encoded, mask, rope, jnp.uint32(seed)))
+        out_rows = encoded.shape[0] // 2 if procs.guidance is not None else encoded.shape[0]
+        seeds = np.broadcast_to(np.asarray(seed, np.uint32), (out_rows,))
+        return D.as_numpy(fn(encoded, mask, rope, jnp.asarray(seeds)))
 
-    def score(self, encoded, mask, rope, options: np.ndarray, average: bool = True) -> np.ndarray:
-        def run(e, m, r, o, *, average):
-            return D.score_options(self.params, self.cfg, self.tables, e, m, r, o, average)
-        return np.asarray(self._jit("score", run, average=average)(encoded, mask, rope, jnp.asarray(options)))
+    def score(self, encoded, mask, rope, options: np.ndarray, average: bool = True, rows=None) -> np.ndarray:
+        """Option scores; ``rows[j]``: the encoded row option j is scored against (default: the
+        one input for all)."""
+        def run(e, m, r, o, rows, *, average):
+            return D.score_options(self.params, self.cfg, self.tables, e, m, r, o, average, rows)
+        rows = None if rows is None else jnp.asarray(rows, jnp.int32)
+        return np.asarray(self._jit("score", run, average=average)(encoded, mask, rope, jnp.asarray(options), rows))
 
     def forward_logits(self, encoded, mask, rope, modality: str, inputs, dec_mask, positions, segments=None):
         def run(e, m, r, i, dm, pos, seg, *, modality):

@@ -13,25 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grit_eval.formats import mask_rle, normal_file_name, png_bytes
 from model_adapters.unified_io_2 import decoding as D
 from model_adapters.unified_io_2 import preprocess as P
 from model_adapters.unified_io_2 import runner as R
+from model_adapters.unified_io_2.batching import OPTION_LENGTH_BUCKET, padded_rows
+from model_adapters.unified_io_2.image_tasks import ImageRecipes
+from model_adapters.unified_io_2.task_prompts import PROMPTS
 from model_adapters.unified_io_2.tokenizer import EOS_ID
 
 log = logging.getLogger(__name__)
-
-# The first template of each prompt list the runner draws from (port ``prompt.py``).
-PROMPTS = {
-    "Refexp": 'Which region does the text "{}" describe?',
-    "VQA_short_prompt": "{} A short answer to the question is",
-    "Box_Classification_Scene": "What is the category of the object at {box}?",
-    "image_tagging_imagenet2012": "What is this? Return a precise but very short answer.",
-    "Object_Detection": 'Return the bounding boxes and categories of region matching "{}"',
-    "Pose_Estimation": 'Find the visible human joints in the region " {} ".',
-    "Object_Segmentation": "Segment the object in this bounding box: {}",
-    "Surface_Normals_Estimation": "What is the surface normal of the image ?",
-}
 
 
 @dataclass
@@ -50,12 +40,14 @@ class Settings:
     guidance: float = 0.0  # classifier-free guidance for images (the runner uses none)
     seed: int = 0
     text_bucket: int = 64  # encoder text lengths are padded to a multiple of this
+    decode_rows: int = 16  # most rows (requests, or request x box pairs) per decode call
 
 
-class Tasks:
+class Tasks(ImageRecipes):
     """Each recipe takes parallel lists of requests and RGB images and returns one
-    ``(output, confidence, artifacts)`` per request; the text-generation recipes decode the whole
-    list as one batch."""
+    ``(output, confidence, artifacts)`` per request, handling the whole list as one batch (one
+    encoder pass, one decode loop or one scoring call per chunk); image generation recipes are
+    in ``image_tasks.py``."""
 
     def __init__(self, rt, tok, settings: Settings):
         self.rt, self.tok, self.s = rt, tok, settings
@@ -78,15 +70,18 @@ class Tasks:
         return self.rt.encode(text, img)
 
     def _text(self, prompts, images, max_new, procs=D.Processors()):
-        """Per prompt: generated ids (BOS first, through EOS) and their confidence. Rows are
-        padded (repeating the last) to a power of two, so batch sizes compile few programs."""
+        """Per prompt: generated ids (BOS first, through EOS) and their confidence, decoded in
+        calls of at most ``decode_rows`` rows, padded to a power of two."""
+        images = images if isinstance(images, list) or images is None else [images] * len(prompts)
+        res, step = [], self.s.decode_rows
+        for start in range(0, len(prompts), step):
+            part = None if images is None else images[start: start + step]
+            res += self._text_call(prompts[start: start + step], part, max_new, procs)
+        return res
+
+    def _text_call(self, prompts, images, max_new, procs):
         n = len(prompts)
-        rows = 1 << (n - 1).bit_length()
-        images = images if isinstance(images, list) or images is None else [images] * n
-        prompts = prompts + [prompts[-1]] * (rows - n)
-        if images is not None:
-            images = images + [images[-1]] * (rows - n)
-        out = self.rt.generate(*self._encode(prompts, images), "text", max_new, procs)
+        out = self.rt.generate(*self._encode(*padded_rows(prompts, images)), "text", max_new, procs)
         res = []
         for i in range(n):
             gen = out["tokens"][i, 1: int(out["steps"]) + 1].tolist()
@@ -95,19 +90,6 @@ class Tasks:
             lp = out["logprob"][: len(gen), i]
             res.append((np.array([0] + gen), float(np.exp(lp.mean())) if len(gen) else 0.0))
         return res
-
-    def _image(self, prompt: str, image, top_p: float):
-        modality_prompts = [prompt]
-        procs = D.Processors()
-        if self.s.guidance:
-            modality_prompts.append("An image of a random picture.")
-            procs = D.Processors(guidance=self.s.guidance)
-        enc = self._encode(modality_prompts, image, "image")  # the negative row sees the image too
-        g = self.rt.cfg.target_grid
-        out = self.rt.generate(*enc, "image", g[0] * g[1], procs, D.Sampling(top_p, self.s.temperature),
-                               seed=self.s.seed)
-        codes = out["tokens"][:1, 1:] - 2
-        return self.rt.decode_image(codes)[0], float(np.exp(out["logprob"][:, 0].mean()))
 
     # -- task recipes ---------------------------------------------------------------------
     def vqa_many(self, reqs, images):
@@ -146,74 +128,63 @@ class Tasks:
         return out
 
     def categorization_many(self, reqs, images):
-        return [self._categorization(r, im) for r, im in zip(reqs, images)]
+        """One encoder pass for the batch; every (request, option) pair is scored in chunks of
+        ``option_batch_size`` (padded to a power of two), each against its request's row."""
+        prompts = []
+        for req, image in zip(reqs, images):
+            if not req.output_options:
+                raise ValueError("categorization request without output options")
+            if req.task_bbox is None:
+                prompts.append(PROMPTS["image_tagging_imagenet2012"])
+            else:
+                info = P.image_input(image)["image_info"]
+                prompts.append(PROMPTS["Box_Classification_Scene"].replace(
+                    "{box}", P.box_tokens(np.array(req.task_bbox), info)))
+        enc = self._encode(*padded_rows(prompts, list(images)))
+        pairs = [(i, option) for i, req in enumerate(reqs) for option in req.output_options]
+        scores: list = []
+        for start in range(0, len(pairs), self.s.option_batch_size):
+            chunk = pairs[start: start + self.s.option_batch_size]
+            rows, options = padded_rows([i for i, _ in chunk], [o for _, o in chunk])
+            tokens = R.option_tokens(self.tok, options)
+            tokens = np.pad(tokens, ((0, 0), (0, -tokens.shape[1] % OPTION_LENGTH_BUCKET)))
+            scores += list(self.rt.score(*enc, tokens, self.s.average_option_loss, np.array(rows))[: len(chunk)])
+        out, at = [], 0
+        for req in reqs:
+            options = list(req.output_options)
+            mine = np.array(scores[at: at + len(options)])
+            at += len(options)
+            best = int(np.argmin(mine))
+            p = np.exp(-(mine - mine.min()))
+            out.append(({"words": options[best]}, float(p[best] / p.sum()), {}))
+        return out
 
-    def _categorization(self, req, image):
-        options = list(req.output_options or ())
-        if not options:
-            raise ValueError("categorization request without output options")
-        if req.task_bbox is not None:
-            info = P.image_input(image)["image_info"]
-            prompt = PROMPTS["Box_Classification_Scene"].replace("{box}", P.box_tokens(np.array(req.task_bbox), info))
-        else:
-            prompt = PROMPTS["image_tagging_imagenet2012"]
-        enc = self._encode([prompt], image)
-        scores = []
-        for start in range(0, len(options), self.s.option_batch_size):
-            chunk = R.option_tokens(self.tok, options[start: start + self.s.option_batch_size])
-            scores.append(self.rt.score(*enc, chunk, self.s.average_option_loss))
-        scores = np.concatenate(scores)
-        best = int(np.argmin(scores))
-        p = np.exp(-(scores - scores.min()))
-        return {"words": options[best]}, float(p[best] / p.sum()), {}
-
-    def _boxes_for(self, req, image, cls: str, thresh: float):
-        if req.task_bbox is not None:
-            return np.array([req.task_bbox], np.float64), 1.0
-        boxes, conf = self.localize(image, cls, thresh)
-        return boxes[: self.s.max_instances], conf
-
-    def segmentation_many(self, reqs, images):
-        return [self._segmentation(r, im) for r, im in zip(reqs, images)]
-
-    def _segmentation(self, req, image):
-        cls = req.task_query or ""
-        boxes, conf = self._boxes_for(req, image, cls, self.s.location_threshold)
-        info = P.image_input(image)["image_info"]
-        masks, confs = [], []
-        for box in boxes:
-            prompt = PROMPTS["Object_Segmentation"].replace("{}", "{box} " + cls)
-            prompt = prompt.replace("{box}", P.box_tokens(box, info))
-            img, c = self._image(prompt, image, self.s.seg_top_p)
-            mask = R.undo_image_preprocessing(img, info, gray_scale=True)[..., 0] > 0.5
-            if mask.any():
-                masks.append(mask_rle(mask))
-                confs.append(c)
-        return {"masks": masks}, float(np.mean(confs)) if confs else 0.0, {}
+    def _boxes_many(self, reqs, images, cls: str | None, thresh: float):
+        """Per request: its task box, else up to ``max_instances`` boxes localized for ``cls``
+        (its query when None), one batched localization for all requests without a box."""
+        boxes = [None if r.task_bbox is None else np.array([r.task_bbox], np.float64) for r in reqs]
+        todo = [i for i, b in enumerate(boxes) if b is None]
+        if todo:
+            classes = [cls if cls is not None else reqs[i].task_query or "" for i in todo]
+            for i, (found, _) in zip(todo, self.localize_many([images[i] for i in todo], classes, thresh)):
+                boxes[i] = found[: self.s.max_instances]
+        return boxes
 
     def keypoint_many(self, reqs, images):
-        return [self._keypoint(r, im) for r, im in zip(reqs, images)]
-
-    def _keypoint(self, req, image):
-        boxes, _ = self._boxes_for(req, image, "person", 0.5)
-        info = P.image_input(image)["image_info"]
-        people, confs = [], []
-        for box in boxes:
-            prompt = PROMPTS["Pose_Estimation"].replace("{}", P.box_tokens(box, info))
-            (ids, c), = self._text([prompt], image, self.s.keypoint_max_tokens,
-                                   D.Processors(keypoint_schedule=R.keypoint_schedule(self.tok)))
-            pts, _ = R.extract_keypoints(self.tok.decode(ids), info)
-            if pts is not None:
-                people.append([round(float(v), 2) for v in pts.reshape(-1)])
-                confs.append(c)
-        return {"points": people}, float(np.mean(confs)) if confs else 0.0, {}
-
-    def normal_many(self, reqs, images):
-        return [self._normal(r, im) for r, im in zip(reqs, images)]
-
-    def _normal(self, req, image):
-        img, conf = self._image(PROMPTS["Surface_Normals_Estimation"], image, self.s.normal_top_p)
-        info = P.image_input(image)["image_info"]
-        rgb = np.clip(R.undo_image_preprocessing(img, info) * 255.5, 0, 255).astype(np.uint8)
-        name = normal_file_name(req.example_id)
-        return {"normal": name}, conf, {name: png_bytes(rgb)}
+        """Every (request, person box) pair of the batch is decoded in one batched generation."""
+        jobs = []  # (request index, prompt, image, image_info)
+        for i, (image, boxes) in enumerate(zip(images, self._boxes_many(reqs, images, "person", 0.5))):
+            info = P.image_input(image)["image_info"]
+            jobs += [(i, PROMPTS["Pose_Estimation"].replace("{}", P.box_tokens(box, info)), image, info)
+                     for box in boxes]
+        people: list = [[] for _ in reqs]
+        confs: list = [[] for _ in reqs]
+        if jobs:
+            procs = D.Processors(keypoint_schedule=R.keypoint_schedule(self.tok))
+            decoded = self._text([j[1] for j in jobs], [j[2] for j in jobs], self.s.keypoint_max_tokens, procs)
+            for (i, _, _, info), (ids, conf) in zip(jobs, decoded):
+                pts, _ = R.extract_keypoints(self.tok.decode(ids), info)
+                if pts is not None:
+                    people[i].append([round(float(v), 2) for v in pts.reshape(-1)])
+                    confs[i].append(conf)
+        return [({"points": p}, float(np.mean(c)) if c else 0.0, {}) for p, c in zip(people, confs)]
