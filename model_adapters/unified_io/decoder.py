@@ -67,8 +67,12 @@ def layer(lp: dict, config: UnifiedIOConfig, x, attend_self, kv, cross_bias,
     """One pre-norm decoder layer; ``attend_self(q, k, v)`` handles caching and bias,
     ``attend_cross`` is ``layers.attend`` or ``layers.attend_transposed`` (per ``kv``'s layout)."""
     h = layers.rms_norm(x, lp["pre_self_attention_layer_norm"]["scale"])
-    q, k, v = layers.project_qkv(h, lp["self_attention"], ("query", "key", "value"),
-                                 config.num_heads)
+    if "qkv" in lp["self_attention"]:  # one dot (``fuse_step_kernels``)
+        q, k, v = (layers.split_heads(a, config.num_heads) for a in jnp.split(
+            layers.dense(h, lp["self_attention"]["qkv"]), 3, axis=-1))
+    else:
+        q, k, v = layers.project_qkv(h, lp["self_attention"], ("query", "key", "value"),
+                                     config.num_heads)
     x = x + layers.dense(attend_self(q, k, v), lp["self_attention"]["out"]["kernel"])
     h = layers.rms_norm(x, lp["pre_cross_attention_layer_norm"]["scale"])
     (q,) = layers.project_qkv(h, lp["encoder_decoder_attention"], ("query",), config.num_heads)
@@ -127,6 +131,23 @@ def decode_full(params: dict, config: UnifiedIOConfig, encoded, encoder_mask, te
         capture["decoder_norm"] = h
     logits = output_logits(params, config, h, (jnp.arange(t + i) >= t)[None, :])
     return logits[:, :t], logits[:, t:]
+
+
+def fuse_step_kernels(params: dict, config: UnifiedIOConfig) -> dict:
+    """``params`` plus, per decoder layer, the self-attention q|k|v kernels and the MLP
+    wi_0|wi_1 kernels side by side (``qkv``, ``wi``): one dot each instead of three and two.
+    At one row per step these dots read weights, and CPU GEMVs this small do not reach the
+    memory bandwidth one at a time; each output column is the same dot, so the same bits
+    (tested against the unfused reference loop)."""
+    layers_ = {}
+    for n in range(config.num_decoder_layers):
+        lp = params["decoder"][f"layers_{n}"]
+        sa, mlp = lp["self_attention"], lp["mlp"]
+        qkv = jnp.concatenate([sa[k]["kernel"] for k in ("query", "key", "value")], axis=1)
+        wi = jnp.concatenate([mlp["wi_0"]["kernel"], mlp["wi_1"]["kernel"]], axis=1)
+        layers_[f"layers_{n}"] = lp | {"self_attention": sa | {"qkv": qkv},
+                                       "mlp": mlp | {"wi": wi}}
+    return params | {"decoder": params["decoder"] | layers_}
 
 
 def transpose_kv(kvs: list) -> list:

@@ -35,10 +35,13 @@ def rms_norm(x: jax.Array, scale: jax.Array) -> jax.Array:
 
 
 def gated_gelu_mlp(x: jax.Array, p: dict) -> jax.Array:
-    """``wo(gelu(wi_0 x) * wi_1 x)`` with flax's default tanh-approximated GELU."""
-    h = jax.nn.gelu(dense(x, p["wi_0"]["kernel"]), approximate=True)
-    h = h * dense(x, p["wi_1"]["kernel"])
-    return dense(h, p["wo"]["kernel"])
+    """``wo(gelu(wi_0 x) * wi_1 x)`` with flax's default tanh-approximated GELU. With ``p["wi"]``
+    (wi_0 | wi_1 side by side, see ``decoder.fuse_step_kernels``) both are one dot."""
+    if "wi" in p:
+        gate, linear = jnp.split(dense(x, p["wi"]), 2, axis=-1)
+    else:
+        gate, linear = dense(x, p["wi_0"]["kernel"]), dense(x, p["wi_1"]["kernel"])
+    return dense(jax.nn.gelu(gate, approximate=True) * linear, p["wo"]["kernel"])
 
 
 def split_heads(x: jax.Array, num_heads: int) -> jax.Array:

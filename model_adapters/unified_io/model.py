@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from model_adapters.unified_io import decoding, option_scoring, teacher_forcing
+from model_adapters.unified_io import decoder, decoding, option_scoring, teacher_forcing
 from model_adapters.unified_io.buckets import bucket, pad_to
 from model_adapters.unified_io.checkpoint import load_checkpoint, random_params
 from model_adapters.unified_io.config import UnifiedIOConfig
@@ -108,6 +108,13 @@ class UnifiedIOModel:
             calls.append((start, stop, mask, kvs))
         return jax.block_until_ready((b, rows, calls))
 
+    def _step_params(self) -> dict:
+        """The params with the decode step's fused kernels (built once, kept)."""
+        if getattr(self, "_fused", None) is None:
+            self._fused = jax.jit(decoder.fuse_step_kernels, static_argnums=1)(
+                self.params, self.config)
+        return self._fused
+
     # ---------------------------------------------------------------- parity API
     def encode(self, text_ids, image, image_mask) -> np.ndarray:
         """Encoder states [B, Lt+576, D] float32 (after ``encoder_norm``)."""
@@ -176,7 +183,7 @@ class UnifiedIOModel:
             n = stop - start
             part, row_valid = self._shard((pad_to(bias[start:stop], rows, 0),
                                            np.arange(rows) < n))
-            out = program(self.params, mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
+            out = program(self._step_params(), mask, kvs, jnp.int32(text_length), jnp.bool_(greedy),
                           jnp.bool_(early_stop), jax.random.PRNGKey(seed), part, row_valid,
                           columns, jnp.int32(start))
             outs.append(jax.tree.map(lambda x, n=n: np.asarray(x)[:n] if np.ndim(x) else x, out))
