@@ -4,6 +4,13 @@ Decoding 32x32 codes to a 256x256 image in [-1, 1]; encoding (for teacher-forced
 to codes by argmin of |z|^2 + |e|^2 - 2 z.e. GroupNorm has 32 groups, eps 1e-6; all convs
 have biases; down-sampling pads right/bottom by one and uses an unpadded stride-2 conv;
 up-sampling is nearest x2 then a 3x3 conv.
+
+The attention's weighted sum over the h*w keys is accumulated in panels of ``KEY_PANEL`` keys.
+On a near-uniform image (a random model's greedy output: almost every code equal) the values
+are large and nearly equal, so the rounding of a long sequential float32 sum is systematic and
+shows in the pixels. XLA's CPU dot sums the 1,024 keys in two 512-long runs (a 512 panel
+reproduces its output bit for bit) and drifted 1.8e-4 from the port; the port's BLAS GEMM sums in
+shorter k-panels, and 256-key panels bring the difference to 6e-5 (README, Unified-IO 2).
 """
 from __future__ import annotations
 
@@ -39,12 +46,24 @@ def resblock(p: dict, name: str, x):
     return x + h
 
 
+KEY_PANEL = 256
+
+
+def attend_values(att, v):
+    """att [b, q, k], v [b, c, k] -> [b, c, q], summed over k one panel at a time."""
+    out = None
+    for s in range(0, att.shape[-1], KEY_PANEL):
+        part = jnp.einsum("bqk,bck->bcq", att[..., s:s + KEY_PANEL], v[..., s:s + KEY_PANEL])
+        out = part if out is None else out + part
+    return out
+
+
 def attnblock(p: dict, name: str, x):
     b, c, h, w = x.shape
     z = group_norm(p, name + ".norm", x)
     q, k, v = (conv(p, f"{name}.{n}", z).reshape(b, c, h * w) for n in ("q", "k", "v"))
     att = jax.nn.softmax(jnp.einsum("bcq,bck->bqk", q, k) * (c ** -0.5), axis=-1)
-    out = jnp.einsum("bqk,bck->bcq", att, v).reshape(b, c, h, w)
+    out = attend_values(att, v).reshape(b, c, h, w)
     return x + conv(p, name + ".proj_out", out)
 
 

@@ -1,11 +1,12 @@
 """Decoding properties the parity kit does not pin: seeded top-p sampling, early stop, and the
-sum-vs-mean option score setting."""
+sum-vs-mean option score setting, the VQGAN attention's key-panel sum."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from model_adapters.unified_io_2 import decoding as D
+from model_adapters.unified_io_2 import vqgan as V
 from model_adapters.unified_io_2.checkpoint import load_checkpoint
 from model_adapters.unified_io_2.parity_cases import text_batch
 from model_adapters.unified_io_2.runtime import UIO2Runtime
@@ -50,3 +51,19 @@ def test_sum_and_mean_option_scores(encoded):
     mean = rt.score(*one, options, average=True)
     total = rt.score(*one, options, average=False)
     np.testing.assert_allclose(total, mean * (options > 0).sum(1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("keys", [256, 300, 1024])
+def test_vqgan_attention_sum_by_key_panels(keys):
+    rng = np.random.default_rng(keys)
+    att = rng.random((2, 5, keys)).astype(np.float32)
+    v = (8 + rng.random((2, 3, keys))).astype(np.float32)
+    want = np.einsum("bqk,bck->bcq", att.astype(np.float64), v.astype(np.float64))
+    got = np.asarray(V.attend_values(att, v))
+    assert got.shape == (2, 3, 5) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    # a ragged last panel must still be counted: dropping it changes the sum
+    if keys % V.KEY_PANEL:
+        full = keys - keys % V.KEY_PANEL
+        short = np.asarray(V.attend_values(att[..., :full], v[..., :full]))
+        assert np.abs(short - want).max() > 1.0
