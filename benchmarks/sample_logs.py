@@ -7,7 +7,7 @@ adapter, so fast that the logs' share of its run is far larger than with any rea
 Every repeat runs logs off, then on, into fresh run directories (the first, untimed run
 compiles and builds mini-GRIT; odd repeats run on before off, so a load trend favours
 neither). Prints min and median wall time of each, their ratios on/off (target: < 1.05), the
-time spent inside the log writer (``SampleLog.append`` + ``finalize``, timed in the logged runs:
+time spent inside the log writer (``SampleLog.prepared`` + ``finalize``, timed in the logged runs:
 the cost itself, which other processes' load hardly blurs) as a share of those runs, and the
 load average before and after.
 
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     times: dict[bool, list[float]] = {True: [], False: []}
     writer_share = []
-    for name in ("append", "finalize"):
+    for name in ("prepared", "finalize"):
         setattr(sample_logs.SampleLog, name, timed(getattr(sample_logs.SampleLog, name)))
     print(f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +86,8 @@ def main() -> None:
                 if logs:
                     writer_share.append(WRITER_S[0] / times[logs][-1])
                 samples = (run / "records.jsonl").read_text().count("\n")
-                files = len(list((run / "sample_logs").rglob("*.npy"))) if logs else 0
+                if logs:
+                    files = len(list((run / "sample_logs").rglob("*.npy")))
     print(f"{args.model}: {samples} samples per run ({', '.join(tasks)}; _dist copies included), "
           f"{files} array files per logged run, {args.repeats} interleaved repeats")
     for label, pick in (("min", min), ("median", statistics.median)):

@@ -81,7 +81,8 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     from grit_eval.run.lock import RunLock
     from grit_eval.run.manifest import now_iso, write_manifest
     from grit_eval.run.runner import finalize
-    from grit_eval.run.sample_logs import SampleLog
+    from grit_eval.run.atomic import write_bytes_atomic
+    from grit_eval.run.sample_logs import SampleLog, file_references
     from grit_eval.run.store import PredictionStore
     from grit_eval.settings import settings_from_dict
     from grit_eval.splits import describe, load_split
@@ -125,15 +126,14 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
             new = [dataclasses.replace(p, artifacts={n: _read_artifact(stores[i].artifact_dir / n, p)
                                                      for n in _artifact_names(p)})
                    for i, p in items if p.example_id not in done]
+            for i, p in items:  # the per-sample log's array files, before the lines naming them
+                if p.example_id not in done:
+                    for name in file_references(p.trace):
+                        write_bytes_atomic(out / name, _read_artifact(dirs[i] / name, p))
             if new:
                 merged.append(task, new)
-        # per-sample logs: each sample's line (and array files) from the shard that predicted it
-        merged_log = SampleLog(out, split.subset, settings.run.sample_logs)
-        shard_logs = [SampleLog(d, split.subset, settings.run.sample_logs) for d in dirs]
-        for task, items in batches.items():
-            for i, shard_log in enumerate(shard_logs):
-                merged_log.copy_from(shard_log, task, [p.example_id for k, p in items if k == i])
-        merged_log.finalize(split.samples, {t: merged.load(t) for t in tasks})
+        SampleLog(out, split.subset, settings.run.sample_logs).finalize(
+            split.samples, {t: merged.load(t) for t in tasks})
         params = int(manifests[0].get("params_in_millions") or 0)
         finalize(out, split, merged, list(tasks), params, settings)
         write_manifest(out, settings, {"split": describe(split), "finished": now_iso(), "status": "finished",

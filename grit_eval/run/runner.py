@@ -160,7 +160,7 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
                     errors += 1
                     log.warning("%s %s: %s", task, p.example_id, p.error)
             if sample_log is not None:
-                sample_log.append(task, predictions)
+                predictions = sample_log.prepared(task, predictions)
             store.append(task, predictions)
             bar.update(len(batch))
     return errors
@@ -187,7 +187,9 @@ def checked_prediction(prediction: Prediction) -> Prediction:
         problem = prediction_field_problem(field, prediction.output[field])
     if problem is None:
         return dataclasses.replace(prediction, confidence=round(float(confidence), CONFIDENCE_DECIMALS))
-    return Prediction(prediction.example_id, prediction.task, {}, 0.0, f"invalid output: {problem}")
+    # the trace stays: what the model said is what a study of this failure needs
+    return Prediction(prediction.example_id, prediction.task, {}, 0.0, f"invalid output: {problem}",
+                      trace=prediction.trace)
 
 
 def _params(settings: EvalSettings, adapter: Any) -> int:

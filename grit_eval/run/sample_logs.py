@@ -1,26 +1,24 @@
 """Per-sample logs for prompt studies: what the model saw and said, beside the records.
 
-While predicting, each batch's lines are appended to ``<run_dir>/sample_logs/<subset>/<task>.jsonl``
-(one fsynced write per batch, before the batch reaches the store, so every stored prediction has
-its line; a resumed run may repeat a line: the last one of an example wins, and a torn last
-line left by a crash is cut away before appending, as the store does). ``finalize`` writes
-``<run_dir>/sample_logs.jsonl``, one line per stored prediction in split order: ``example_id``,
-``task``, the adapter's ``Prediction.trace`` (``prompt``, ``raw``, ``tokens``, ``option_scores``
-... where it gives them) and the stored ``output``, ``confidence`` and ``error`` (the store is
-the authority, so the log never disagrees with the records).
+Each prediction's ``Prediction.trace`` (``prompt``, ``raw``, ``tokens``, ``option_scores`` ...
+where the adapter gives them) is kept IN its store line (``grit_eval.run.store``), so a trace is
+written, fsynced, torn, dropped and resumed together with its prediction: a resumed or merged
+run's logs can never disagree with its records, and logging adds no file write or fsync per
+batch. ``finalize`` writes ``<run_dir>/sample_logs.jsonl``, one line per stored prediction in
+split order: ``example_id``, ``task``, the trace's fields, and the stored ``output``,
+``confidence`` and ``error``.
 
 Large arrays: a trace value that is a numpy array of more than ``INLINE_MAX`` elements is
 written to ``sample_logs/<subset>/<task>/<example_id>.<field>.npy`` (temp file + rename, before
-the line) and the line holds ``{"npy": "<that path, relative to the run directory>"}``; smaller
-arrays are inlined as lists. A re-predicted sample rewrites its file under the same name, so
-the newest line and its file always go together. ``run.sample_logs=false`` writes nothing.
+the store line that names it, like the store's artifacts) and the trace holds ``{"npy": "<that
+path, relative to the run directory>"}``; smaller arrays are inlined as lists. A re-predicted
+sample rewrites its file under the same name. ``run.sample_logs=false`` drops the traces and
+writes nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
-import json
-import logging
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -29,7 +27,6 @@ import numpy as np
 from grit_eval.run.atomic import write_bytes_atomic, write_jsonl_atomic
 from grit_eval.types import Prediction, Sample
 
-log = logging.getLogger(__name__)
 FILE_NAME = "sample_logs.jsonl"
 INLINE_MAX = 64  # arrays with more elements go to their own .npy file
 FILE_KEY = "npy"  # {"npy": relative path} stands for an array written to its own file
@@ -55,14 +52,14 @@ def load_array(run_dir: Path, value: Any) -> Any:
     return value
 
 
-def _file_references(value: Any) -> list[str]:
-    """The relative paths of the array files a logged line refers to."""
+def file_references(value: Any) -> list[str]:
+    """The relative paths of the array files a trace refers to."""
     if isinstance(value, dict):
         if set(value) == {FILE_KEY}:
             return [value[FILE_KEY]]
-        return [name for v in value.values() for name in _file_references(v)]
+        return [name for v in value.values() for name in file_references(v)]
     if isinstance(value, list):
-        return [name for v in value for name in _file_references(v)]
+        return [name for v in value for name in file_references(v)]
     return []
 
 
@@ -70,11 +67,6 @@ class SampleLog:
     def __init__(self, run_dir: Path, subset: str, enabled: bool):
         self.run_dir = Path(run_dir)
         self.root = self.run_dir / "sample_logs" / subset if enabled else None
-        self._repaired: set[str] = set()
-
-    def _path(self, task: str) -> Path:
-        assert self.root is not None
-        return self.root / f"{task}.jsonl"
 
     def _externalized(self, task: str, example_id: str, value: Any, field: str) -> Any:
         """``value`` with its large arrays written to files and replaced by references."""
@@ -91,85 +83,25 @@ class SampleLog:
             return {FILE_KEY: path.relative_to(self.run_dir).as_posix()}
         return _plain(value)
 
-    def _repair_tail(self, task: str) -> None:
-        """Cut a torn last line (a crash mid-write), so the next batch starts on a new line."""
-        self._repaired.add(task)
-        path = self._path(task)
-        if not path.is_file():
-            return
-        data = path.read_bytes()
-        good = data.rfind(b"\n") + 1
-        if good < len(data):
-            log.warning("%s: dropping a torn last line (an interrupted write)", path)
-            with open(path, "r+b") as handle:
-                handle.truncate(good)
-
-    def append(self, task: str, predictions: Sequence[Prediction]) -> None:
-        """Log a batch: its array files, then one fsynced append of its lines."""
+    def prepared(self, task: str, predictions: Sequence[Prediction]) -> list[Prediction]:
+        """The batch as the store keeps it: traces made JSON values, their large arrays
+        written to files (before the store line names them); no traces when logs are off."""
         if self.root is None:
-            return
-        lines = [json.dumps({"example_id": p.example_id, "task": p.task,
-                             **self._externalized(task, p.example_id, dict(p.trace), "")},
-                            sort_keys=True) + "\n" for p in predictions]
-        self._append_lines(task, lines)
-
-    def _append_lines(self, task: str, lines: list[str]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if task not in self._repaired:
-            self._repair_tail(task)
-        with open(self._path(task), "ab") as handle:
-            handle.write("".join(lines).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def copy_from(self, source: "SampleLog", task: str, example_ids: Sequence[str]) -> None:
-        """Append ``source``'s last line of each of ``example_ids`` not logged here yet, with
-        its array files (a merge of shards: the relative names stay the same)."""
-        if self.root is None or source.root is None:
-            return
-        have, rows = self.latest(task), source.latest(task)
-        lines = []
-        for row in (rows[i] for i in example_ids if i in rows and i not in have):
-            for name in _file_references(row):
-                write_bytes_atomic(self.run_dir / name, (source.run_dir / name).read_bytes())
-            lines.append(json.dumps(row, sort_keys=True) + "\n")
-        if lines:
-            self._append_lines(task, lines)
-
-    def latest(self, task: str) -> dict[str, dict]:
-        """The last logged line of each example of ``task``."""
-        found: dict[str, dict] = {}
-        path = self._path(task)
-        if path.is_file():
-            for line in path.read_bytes().splitlines(keepends=True):
-                try:
-                    row = json.loads(line) if line.endswith(b"\n") else None
-                except ValueError:
-                    row = None
-                if isinstance(row, dict) and "example_id" in row:
-                    found[row["example_id"]] = row
-        return found
+            return [dataclasses.replace(p, trace={}) if p.trace else p for p in predictions]
+        return [dataclasses.replace(p, trace=self._externalized(task, p.example_id, dict(p.trace), ""))
+                if p.trace else p for p in predictions]
 
     def finalize(self, samples: Sequence[Sample], stored: Mapping[str, Mapping[str, Prediction]]) -> Path | None:
         """Write ``sample_logs.jsonl``: one line per stored prediction (``stored``: task ->
-        example id -> prediction), in split order, its trace from its last logged line."""
+        example id -> prediction), in split order."""
         if self.root is None:
             return None
-        latest = {task: self.latest(task) for task in stored}
-        rows, missing = [], 0
+        rows = []
         for sample in samples:
-            prediction = stored.get(sample.task, {}).get(sample.example_id)
-            if prediction is None:
-                continue
-            row = latest[sample.task].get(sample.example_id)
-            if row is None:  # only runs started before sample logs were kept
-                missing += 1
-                continue
-            rows.append({**row, "output": dict(prediction.output), "confidence": prediction.confidence,
-                         "error": prediction.error})
-        if missing:
-            log.warning("%d stored predictions have no sample log line (predicted before the "
-                        "run kept sample logs); they are left out of %s", missing, FILE_NAME)
+            p = stored.get(sample.task, {}).get(sample.example_id)
+            if p is not None:
+                rows.append({**p.trace, "example_id": p.example_id, "task": p.task,
+                             "output": dict(p.output), "confidence": p.confidence, "error": p.error})
         target = self.run_dir / FILE_NAME
         write_jsonl_atomic(target, rows)
         return target

@@ -6,7 +6,8 @@ an error (someone edited the file). Artifacts (normal PNGs) are written atomical
 line that refers to them, so a line on disk always has its files; the line carries each
 artifact's sha256 (``ARTIFACT_KEY``), and loading checks them: a prediction whose artifact is
 missing or damaged is dropped (with a warning), so it is predicted again, never scored as an
-empty map.
+empty map. A line also holds the prediction's per-sample log (``trace``, when it has one), so
+the log lives and dies with its prediction.
 """
 from __future__ import annotations
 
@@ -114,7 +115,8 @@ class PredictionStore:
             for name, data in prediction.artifacts.items():
                 write_bytes_atomic(self.artifact_dir / name, data)
             payload = asdict(prediction)
-            del payload["trace"]  # sample logs are written beside the records, not stored here
+            if not payload["trace"]:  # a per-sample log (run/sample_logs.py), JSON values
+                del payload["trace"]
             payload[ARTIFACT_KEY] = {name: hashlib.sha256(data).hexdigest()
                                      for name, data in payload.pop("artifacts").items()}
             chunks.append(_encode_line(payload))

@@ -93,14 +93,14 @@ def test_trace_fields_arrays_as_files_and_the_switch(minigrit_cache, tmp_path):
     assert not (tmp_path / "off/sample_logs").exists()
 
 
-def test_resume_after_a_crash_between_log_and_store(minigrit_cache, tmp_path, monkeypatch):
+def test_resume_after_a_crash_before_the_store_and_a_torn_line(minigrit_cache, tmp_path, monkeypatch):
     run = tmp_path / "run"
     real_append = store_module.PredictionStore.append
     batches = {"n": 0}
 
     def crash_on_second_batch(self, task, predictions):
         batches["n"] += 1
-        if batches["n"] == 2:  # logged, never stored
+        if batches["n"] == 2:  # its array files are written, its lines never stored
             raise KeyboardInterrupt
         real_append(self, task, predictions)
 
@@ -108,20 +108,20 @@ def test_resume_after_a_crash_between_log_and_store(minigrit_cache, tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         run_evaluation(settings(minigrit_cache), run)
     monkeypatch.setattr(store_module.PredictionStore, "append", real_append)
-    log_file = run / "sample_logs/ablation/refexp.jsonl"
-    assert log_file.read_text().count("\n") == 4  # two batches logged, one stored
-    with open(log_file, "a") as handle:
-        handle.write('{"example_id": "torn')  # a crash mid-write
+    assert len(list((run / "sample_logs/ablation/refexp").glob("*.codes.npy"))) == 4  # 2 batches
+    store_file = run / "predictions/ablation/refexp.jsonl"
+    first_two = store_file.read_bytes()
+    with open(store_file, "ab") as handle:
+        handle.write(first_two.splitlines(keepends=True)[0][:40])  # a crash mid-write
     # logs are bound: switching them off on resume would leave the study's logs incomplete
     with pytest.raises(ConfigError, match="run.sample_logs is true in the run, false now"):
         run_evaluation(settings(minigrit_cache, sample_logs=False), run)
     run_evaluation(settings(minigrit_cache), run)
-    logged = check_consistent(run)
+    logged = check_consistent(run)  # every line's arrays are from the call that stored it
     assert len(logged) == 5
-    # the re-predicted samples' lines (and files) are from the resumed run's calls
-    first_stored_call = min(r["call"] for r in logged)
-    assert sorted({r["call"] for r in logged}) != [first_stored_call]
-    assert log_file.read_text().count("\n") == 4 + 3  # the resumed run logged 3 again
+    calls = [r["call"] for r in logged]
+    assert calls[:2] == [calls[0]] * 2 and all(c > calls[0] + 1 for c in calls[2:]), calls
+    assert store_file.read_bytes().startswith(first_two)  # the stored samples were kept
 
 
 def test_merged_shards_have_the_unsharded_logs(minigrit_cache, tmp_path):
