@@ -119,8 +119,8 @@ class UnifiedIO2Adapter:
         if len(answers) != len(requests):
             raise RuntimeError(f"{task} recipe gave {len(answers)} answers for {len(requests)} requests")
         return [Prediction(r.example_id, r.task, output,
-                           float(np.clip(conf, 0.0, 1.0)) if np.isfinite(conf) else 0.0, None, artifacts)
-                for r, (output, conf, artifacts) in zip(requests, answers)]
+                           float(np.clip(conf, 0.0, 1.0)) if np.isfinite(conf) else 0.0, None, artifacts, trace)
+                for r, (output, conf, artifacts, trace) in zip(requests, answers)]
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         """One prediction per request, in order. Consecutive requests of one task go as one

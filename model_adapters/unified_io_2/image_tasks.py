@@ -23,7 +23,7 @@ class ImageRecipes:
     """Mixed into ``tasks.Tasks`` (which gives ``rt``, ``tok``, ``s``, ``_encode``, ``_boxes_many``)."""
 
     def _images(self, prompts, images, seeds, top_p: float):
-        """Per prompt: the generated image [256, 256, 3] in [0, 1] and its confidence."""
+        """Per prompt: the generated image [256, 256, 3] in [0, 1], its confidence and codes."""
         out, step = [], self.s.decode_rows
         for start in range(0, len(prompts), step):
             part = slice(start, start + step)
@@ -40,13 +40,15 @@ class ImageRecipes:
         g = self.rt.cfg.target_grid
         gen = self.rt.generate(*self._encode(prompts, images, "image"), "image", g[0] * g[1], procs,
                                D.Sampling(top_p, self.s.temperature), seed=np.array(seeds, np.uint32))
-        pixels = self.rt.decode_image(gen["tokens"][:, 1:] - 2)
-        return [(pixels[i], float(np.exp(gen["logprob"][:, i].mean()))) for i in range(n)]
+        codes = gen["tokens"][:, 1:] - 2
+        pixels = self.rt.decode_image(codes)
+        return [(pixels[i], float(np.exp(gen["logprob"][:, i].mean())), np.array(codes[i])) for i in range(n)]
 
     def segmentation_many(self, reqs, images):
         jobs = []  # (request index, prompt, image, seed)
-        for i, (req, image, boxes) in enumerate(zip(reqs, images, self._boxes_many(
-                reqs, images, None, self.s.location_threshold))):
+        all_boxes, traces = self._boxes_many(reqs, images, None, self.s.location_threshold)
+        traces = [{**t, "instances": []} for t in traces]
+        for i, (req, image, boxes) in enumerate(zip(reqs, images, all_boxes)):
             info = P.image_input(image)["image_info"]
             cls = req.task_query or ""
             for k, box in enumerate(boxes):
@@ -57,22 +59,25 @@ class ImageRecipes:
         confs: list = [[] for _ in reqs]
         if jobs:
             made = self._images([j[1] for j in jobs], [j[2] for j in jobs], [j[3] for j in jobs], self.s.seg_top_p)
-            for (i, _, image, _), (img, conf) in zip(jobs, made):
+            for (i, prompt, image, _), (img, conf, codes) in zip(jobs, made):
+                traces[i]["instances"].append({"prompt": prompt, "tokens": codes})
+                traces[i].setdefault("prompt", prompt)  # a task box: no localization ran
                 info = P.image_input(image)["image_info"]
                 mask = R.undo_image_preprocessing(img, info, gray_scale=True)[..., 0] > 0.5
                 if mask.any():
                     masks[i].append(mask_rle(mask))
                     confs[i].append(conf)
-        return [({"masks": m}, float(np.mean(c)) if c else 0.0, {}) for m, c in zip(masks, confs)]
+        return [({"masks": m}, float(np.mean(c)) if c else 0.0, {}, t) for m, c, t in zip(masks, confs, traces)]
 
     def normal_many(self, reqs, images):
         seeds = [request_seed(self.s.seed, r.example_id) for r in reqs]
         made = self._images([PROMPTS["Surface_Normals_Estimation"]] * len(reqs), list(images), seeds,
                             self.s.normal_top_p)
         out = []
-        for req, image, (img, conf) in zip(reqs, images, made):
+        for req, image, (img, conf, codes) in zip(reqs, images, made):
             info = P.image_input(image)["image_info"]
             rgb = np.clip(R.undo_image_preprocessing(img, info) * 255.5, 0, 255).astype(np.uint8)
             name = normal_file_name(req.example_id)
-            out.append(({"normal": name}, conf, {name: png_bytes(rgb)}))
+            out.append(({"normal": name}, conf, {name: png_bytes(rgb)},
+                        {"prompt": PROMPTS["Surface_Normals_Estimation"], "tokens": codes}))
         return out

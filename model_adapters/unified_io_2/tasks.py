@@ -5,6 +5,14 @@ deterministic. Confidences are ours (the port gives none) and all lie in [0, 1]:
 generated text/boxes/keypoints: exp(mean log-prob of the generated tokens, EOS included);
 images (masks, normals): exp(mean log-prob of the 1,024 sampled codes); categorization: the
 chosen option's share of softmax(-score) over the options.
+
+Traces (``Prediction.trace``, the run's per-sample log; host arrays only, nothing extra is
+fetched from the device): ``prompt``; generated text ``raw`` (decoded, before post-processing)
+and ``tokens`` (BOS, generated ids, EOS); categorization ``option_scores`` (the port's score per
+option, in ``output_options`` order, lower is better); refexp re-decoded with forcing: ``retry``;
+segmentation / keypoint: the localization's fields when it ran, then one entry per box in
+``instances`` (``prompt`` + the 1,024 image codes as ``tokens``) / ``people`` (``prompt``,
+``raw``, ``tokens``); normals: ``prompt`` + the image codes.
 """
 from __future__ import annotations
 
@@ -45,7 +53,7 @@ class Settings:
 
 class Tasks(ImageRecipes):
     """Each recipe takes parallel lists of requests and RGB images and returns one
-    ``(output, confidence, artifacts)`` per request, handling the whole list as one batch (one
+    ``(output, confidence, artifacts, trace)`` per request, handling the whole list as one batch (one
     encoder pass, one decode loop or one scoring call per chunk); image generation recipes are
     in ``image_tasks.py``."""
 
@@ -91,24 +99,26 @@ class Tasks(ImageRecipes):
             res.append((np.array([0] + gen), float(np.exp(lp.mean())) if len(gen) else 0.0))
         return res
 
+    def _trace(self, prompt: str, ids: np.ndarray) -> dict:
+        return {"prompt": prompt, "raw": self.tok.decode(ids), "tokens": ids}
+
     # -- task recipes ---------------------------------------------------------------------
     def vqa_many(self, reqs, images):
         prompts = [PROMPTS["VQA_short_prompt"].replace("{}", r.task_query or "") for r in reqs]
-        return [({"words": self.tok.decode(ids).strip()}, conf, {})
-                for ids, conf in self._text(prompts, list(images), self.s.text_max_tokens)]
+        out = self._text(prompts, list(images), self.s.text_max_tokens)
+        traces = [self._trace(prompt, ids) for prompt, (ids, _) in zip(prompts, out)]
+        return [({"words": t["raw"].strip()}, conf, {}, t) for t, (_, conf) in zip(traces, out)]
 
     def localize_many(self, images, classes, thresh: float):
+        """Per image: (boxes, confidence, trace)."""
         prompts = [PROMPTS["Object_Detection"].replace("{}", c) for c in classes]
         out = self._text(prompts, list(images), self.s.box_max_tokens, D.Processors(location_threshold=thresh))
-        return [(R.boxes_from_tokens(ids, P.image_input(im)["image_info"], self.s.nms), conf)
-                for (ids, conf), im in zip(out, images)]
-
-    def localize(self, image, cls: str, thresh: float):
-        return self.localize_many([image], [cls], thresh)[0]
+        return [(R.boxes_from_tokens(ids, P.image_input(im)["image_info"], self.s.nms), conf, self._trace(prompt, ids))
+                for prompt, (ids, conf), im in zip(prompts, out, images)]
 
     def localization_many(self, reqs, images):
         found = self.localize_many(images, [r.task_query or "" for r in reqs], self.s.location_threshold)
-        return [({"bboxes": np.round(boxes, 2).tolist()}, conf, {}) for boxes, conf in found]
+        return [({"bboxes": np.round(boxes, 2).tolist()}, conf, {}, trace) for boxes, conf, trace in found]
 
     def refexp_many(self, reqs, images):
         prompts = [PROMPTS["Refexp"].replace("{}", r.task_query or "") for r in reqs]
@@ -116,15 +126,17 @@ class Tasks(ImageRecipes):
         for req, prompt, image, (ids, conf) in zip(reqs, prompts, images, self._text(prompts, list(images), 6)):
             info = P.image_input(image)["image_info"]
             box = R.refexp_box(ids, info)
+            trace = self._trace(prompt, ids)
             if box is None:  # the port raises here; we force one box of location tokens instead
                 log.info("refexp %s: output not a box, retried with location forcing", req.example_id)
                 (ids, conf), = self._text([prompt], image, 6, D.Processors(location_threshold=0.0, require_one_box=True))
+                trace["retry"] = self._trace(prompt, ids)
                 locs = R.extract_locations(ids)
                 if len(locs) == 0:
-                    out.append(({"bboxes": []}, 0.0, {}))
+                    out.append(({"bboxes": []}, 0.0, {}, trace))
                     continue
                 box = R.undo_box_preprocessing(locs[0] * P.IMAGE_INPUT_SIZE[0], info)[[1, 0, 3, 2]]
-            out.append(({"bboxes": [np.round(box, 2).tolist()]}, conf, {}))
+            out.append(({"bboxes": [np.round(box, 2).tolist()]}, conf, {}, trace))
         return out
 
     def categorization_many(self, reqs, images):
@@ -150,30 +162,35 @@ class Tasks(ImageRecipes):
             tokens = np.pad(tokens, ((0, 0), (0, -tokens.shape[1] % OPTION_LENGTH_BUCKET)))
             scores += list(self.rt.score(*enc, tokens, self.s.average_option_loss, np.array(rows))[: len(chunk)])
         out, at = [], 0
-        for req in reqs:
+        for req, prompt in zip(reqs, prompts):
             options = list(req.output_options)
             mine = np.array(scores[at: at + len(options)])
             at += len(options)
             best = int(np.argmin(mine))
             p = np.exp(-(mine - mine.min()))
-            out.append(({"words": options[best]}, float(p[best] / p.sum()), {}))
+            out.append(({"words": options[best]}, float(p[best] / p.sum()), {},
+                        {"prompt": prompt, "option_scores": mine}))
         return out
 
     def _boxes_many(self, reqs, images, cls: str | None, thresh: float):
         """Per request: its task box, else up to ``max_instances`` boxes localized for ``cls``
-        (its query when None), one batched localization for all requests without a box."""
+        (its query when None), one batched localization for all requests without a box; and
+        per request the localization's trace ({} for a task box)."""
         boxes = [None if r.task_bbox is None else np.array([r.task_bbox], np.float64) for r in reqs]
+        traces: list[dict] = [{} for _ in reqs]
         todo = [i for i, b in enumerate(boxes) if b is None]
         if todo:
             classes = [cls if cls is not None else reqs[i].task_query or "" for i in todo]
-            for i, (found, _) in zip(todo, self.localize_many([images[i] for i in todo], classes, thresh)):
-                boxes[i] = found[: self.s.max_instances]
-        return boxes
+            for i, (found, _, trace) in zip(todo, self.localize_many([images[i] for i in todo], classes, thresh)):
+                boxes[i], traces[i] = found[: self.s.max_instances], trace
+        return boxes, traces
 
     def keypoint_many(self, reqs, images):
         """Every (request, person box) pair of the batch is decoded in one batched generation."""
         jobs = []  # (request index, prompt, image, image_info)
-        for i, (image, boxes) in enumerate(zip(images, self._boxes_many(reqs, images, "person", 0.5))):
+        all_boxes, traces = self._boxes_many(reqs, images, "person", 0.5)
+        traces = [{**t, "people": []} for t in traces]
+        for i, (image, boxes) in enumerate(zip(images, all_boxes)):
             info = P.image_input(image)["image_info"]
             jobs += [(i, PROMPTS["Pose_Estimation"].replace("{}", P.box_tokens(box, info)), image, info)
                      for box in boxes]
@@ -182,9 +199,11 @@ class Tasks(ImageRecipes):
         if jobs:
             procs = D.Processors(keypoint_schedule=R.keypoint_schedule(self.tok))
             decoded = self._text([j[1] for j in jobs], [j[2] for j in jobs], self.s.keypoint_max_tokens, procs)
-            for (i, _, _, info), (ids, conf) in zip(jobs, decoded):
-                pts, _ = R.extract_keypoints(self.tok.decode(ids), info)
+            for (i, prompt, _, info), (ids, conf) in zip(jobs, decoded):
+                traces[i]["people"].append(self._trace(prompt, ids))
+                traces[i].setdefault("prompt", prompt)  # a task box: no localization ran
+                pts, _ = R.extract_keypoints(traces[i]["people"][-1]["raw"], info)
                 if pts is not None:
                     people[i].append([round(float(v), 2) for v in pts.reshape(-1)])
                     confs[i].append(conf)
-        return [({"points": p}, float(np.mean(c)) if c else 0.0, {}) for p, c in zip(people, confs)]
+        return [({"points": p}, float(np.mean(c)) if c else 0.0, {}, t) for p, c, t in zip(people, confs, traces)]

@@ -114,3 +114,46 @@ def test_a_split_with_an_unsupported_task_is_refused_before_loading():
             return ["vqa", "captioning"]
     with pytest.raises(SettingsError, match="captioning"):
         UnifiedIO2Adapter.from_settings(_Settings(), Split())
+
+
+def _generated_text(trace: dict, tok) -> None:
+    tokens = np.asarray(trace["tokens"])
+    assert tokens[0] == 0 and 1 not in tokens[1:-1]  # 1 = EOS  # BOS, then through the first EOS
+    assert trace["raw"] == tok.decode(tokens)
+
+
+def test_every_task_traces_its_prompt_and_raw_output(adapter, image_path):
+    """Per-sample traces (issue 14): every task's prompt and what the model produced,
+    consistent with the post-processed output (the programs are those compiled above)."""
+    path, tok, kit_adapter = image_path, adapter.tasks.tok, adapter
+    options = ("cat", "dog", "red car")
+    preds = kit_adapter.predict([
+        Request("v", "vqa", path, "what is it?"),
+        Request("r", "refexp", path, "the left dog"),
+        Request("l", "localization", path, "dog"),
+        Request("c", "categorization", path, None, (5.0, 5.0, 40.0, 30.0), options),
+        Request("s", "segmentation", path, "dog", (5.0, 5.0, 40.0, 30.0)),
+        Request("k", "keypoint", path),
+        Request("n", "normal", path)])
+    by_task = {p.task: p for p in preds}
+    assert all(p.error is None for p in preds), [p.error for p in preds]
+    vqa = by_task["vqa"].trace
+    assert "what is it?" in vqa["prompt"] and vqa["raw"].strip() == by_task["vqa"].output["words"]
+    for task in ("vqa", "refexp", "localization"):
+        _generated_text(by_task[task].trace, tok)
+    assert "the left dog" in by_task["refexp"].trace["prompt"]
+    cat = by_task["categorization"]
+    scores = np.asarray(cat.trace["option_scores"])
+    assert scores.shape == (3,) and cat.output["words"] == options[int(np.argmin(scores))]
+    codes = int(np.prod(kit_adapter.tasks.rt.cfg.target_grid))
+    seg = by_task["segmentation"].trace  # a task box: no localization, one instance
+    assert len(seg["instances"]) == 1 and seg["prompt"] == seg["instances"][0]["prompt"]
+    assert "dog" in seg["prompt"] and np.asarray(seg["instances"][0]["tokens"]).shape == (codes,)
+    normal = by_task["normal"].trace
+    assert normal["prompt"] and np.asarray(normal["tokens"]).shape == (codes,)
+    key = by_task["keypoint"].trace  # localized "person" first, then one entry per box
+    assert '"person"' in key["prompt"]
+    _generated_text(key, tok)
+    for person in key["people"]:
+        _generated_text(person, tok)
+    assert len(key["people"]) >= len(by_task["keypoint"].output["points"])
