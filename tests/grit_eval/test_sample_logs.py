@@ -88,9 +88,16 @@ def test_trace_fields_arrays_as_files_and_the_switch(minigrit_cache, tmp_path):
     logged = check_consistent(tmp_path / "on")
     assert len(logged) == (tmp_path / "on/records.jsonl").read_text().count("\n") == 5  # incl. _dist copies
     assert logged[0]["prompt"].startswith("where is") and logged[0]["raw"] == "<box>"
+    assert all("trace" in p for p in stored(tmp_path / "on").values())  # the log lives in the store line
     run_evaluation(settings(minigrit_cache, sample_logs=False), tmp_path / "off")
     assert not (tmp_path / "off/sample_logs.jsonl").exists()
     assert not (tmp_path / "off/sample_logs").exists()
+    assert not any("trace" in p for p in stored(tmp_path / "off").values())
+    # the same predictions either way; a run without logs cannot gain them on resume
+    assert {k: p["output"] for k, p in stored(tmp_path / "off").items()} == \
+        {k: p["output"] for k, p in stored(tmp_path / "on").items()}
+    with pytest.raises(ConfigError, match="run.sample_logs is false in the run, true now"):
+        run_evaluation(settings(minigrit_cache), tmp_path / "off")
 
 
 def test_resume_after_a_crash_before_the_store_and_a_torn_line(minigrit_cache, tmp_path, monkeypatch):
@@ -136,3 +143,11 @@ def test_merged_shards_have_the_unsharded_logs(minigrit_cache, tmp_path):
     merged = check_consistent(tmp_path / "merged")
     drop_call = [{k: v for k, v in r.items() if k not in ("call", "codes", "people")} for r in merged]
     assert drop_call == [{k: v for k, v in r.items() if k not in ("call", "codes", "people")} for r in whole]
+
+
+def test_an_invalid_output_keeps_its_trace():
+    from grit_eval.run.runner import checked_prediction
+
+    checked = checked_prediction(Prediction("x", "refexp", {"bboxes": "oops"}, 0.5, trace={"raw": "oops"}))
+    assert checked.error.startswith("invalid output") and checked.output == {}
+    assert checked.trace == {"raw": "oops"}  # what the model said is what a study of the failure needs
