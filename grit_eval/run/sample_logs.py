@@ -9,7 +9,9 @@ split order: ``example_id``, ``task``, the trace's fields, and the stored ``outp
 ``confidence`` and ``error``.
 
 Large arrays: a trace value that is a numpy array of more than ``INLINE_MAX`` elements is
-written to ``sample_logs/<subset>/<task>/<example_id>.<field>.npy`` (temp file + rename, before
+written to ``sample_logs/<subset>/<task>/<example_id>.<field>.npy`` (an id that is no plain file
+name, e.g. with ``/``, gets its other characters replaced by ``_`` and a digest appended; temp
+file + rename, before
 the store line that names it, like the store's artifacts) and the trace holds ``{"npy": "<that
 path, relative to the run directory>"}``; smaller arrays are inlined as lists. A re-predicted
 sample rewrites its file under the same name. ``run.sample_logs=false`` drops the traces and
@@ -18,7 +20,9 @@ writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -63,6 +67,15 @@ def file_references(value: Any) -> list[str]:
     return []
 
 
+def _file_stem(example_id: str) -> str:
+    """The example id as a file name: as is when it is a plain name, else its unsafe
+    characters replaced and a digest of the id added (ids come from data files)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", example_id).lstrip(".")
+    if safe == example_id:
+        return safe
+    return f"{safe}-{hashlib.sha256(example_id.encode()).hexdigest()[:12]}"
+
+
 class SampleLog:
     def __init__(self, run_dir: Path, subset: str, enabled: bool):
         self.run_dir = Path(run_dir)
@@ -76,7 +89,7 @@ class SampleLog:
         if isinstance(value, (list, tuple)):
             return [self._externalized(task, example_id, v, f"{field}.{i}") for i, v in enumerate(value)]
         if isinstance(value, np.ndarray) and value.size > INLINE_MAX:
-            path = self.root / task / f"{example_id}.{field.lstrip('.')}.npy"
+            path = self.root / task / f"{_file_stem(example_id)}.{field.lstrip('.')}.npy"
             buffer = io.BytesIO()
             np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
             write_bytes_atomic(path, buffer.getvalue())

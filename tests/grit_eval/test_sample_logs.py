@@ -151,3 +151,18 @@ def test_an_invalid_output_keeps_its_trace():
     checked = checked_prediction(Prediction("x", "refexp", {"bboxes": "oops"}, 0.5, trace={"raw": "oops"}))
     assert checked.error.startswith("invalid output") and checked.output == {}
     assert checked.trace == {"raw": "oops"}  # what the model said is what a study of the failure needs
+
+
+def test_an_example_id_that_is_no_file_name_stays_inside_the_run(tmp_path):
+    from grit_eval.run.sample_logs import SampleLog
+
+    log = SampleLog(tmp_path / "run", "ablation", True)
+    big = np.arange(INLINE_MAX + 1)
+    traces = [p.trace for p in log.prepared("refexp", [
+        Prediction(i, "refexp", {}, 0.0, trace={"codes": big}) for i in ("../../escape", "a/b", "a_b")])]
+    names = [t["codes"]["npy"] for t in traces]
+    assert len(set(names)) == 3 and all(n.startswith("sample_logs/ablation/refexp/") and n.count("/") == 3
+                                        for n in names), names
+    assert names[2] == "sample_logs/ablation/refexp/a_b.codes.npy"
+    assert all((load_array(tmp_path / "run", t["codes"]) == big).all() for t in traces)
+    assert not (tmp_path / "escape.codes.npy").exists()
