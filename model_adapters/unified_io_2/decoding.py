@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from model_adapters.unified_io_2 import model as M
-from model_adapters.unified_io_2.layers import NEG_INF, mask_bias, uio_norm
+from model_adapters.unified_io_2.layers import NEG_INF, log_softmax, mask_bias, row_sum, softmax, uio_norm
 from model_adapters.unified_io_2.tokenizer import EOS_ID, LOC_END, LOC_START
 
 FORCE_LOCATION = -1  # keypoint schedule entry: this step must be a location token
@@ -56,8 +56,9 @@ def process(scores, t, procs: Processors):
     if procs.suppress_ids:
         scores = scores.at[:, jnp.array(procs.suppress_ids)].set(-1e4)
     if procs.location_threshold is not None:
-        logp = jax.nn.log_softmax(scores, -1)
-        mass = jnp.exp(jax.scipy.special.logsumexp(logp[:, LOC_START:LOC_END], axis=-1))
+        loc = log_softmax(scores)[:, LOC_START:LOC_END]
+        top = jnp.max(loc, -1, keepdims=True)
+        mass = jnp.exp(top + jnp.log(row_sum(jnp.exp(loc - top))))[:, 0]
         scores = _force_location(scores, mass > procs.location_threshold)
         if procs.require_one_box:
             scores = scores.at[:, EOS_ID].set(jnp.where(t == 0, -10000.0, scores[:, EOS_ID]))
@@ -70,7 +71,7 @@ def process(scores, t, procs: Processors):
         scores = jnp.where(active & (entry == FORCE_LOCATION), loc,
                            jnp.where(active & (entry >= 0), forced, scores))
     if procs.guidance is not None:
-        logp = jax.nn.log_softmax(scores, -1)
+        logp = log_softmax(scores)
         n = scores.shape[0] // 2
         out = (1 + procs.guidance) * logp[:n] - procs.guidance * logp[n:]
         scores = out
@@ -83,7 +84,7 @@ def _pick(scores, keys, t, sampling: Optional[Sampling]):
     s = scores / sampling.temperature
     if sampling.top_p < 1.0:
         srt = jnp.sort(s, -1)
-        cum = jnp.cumsum(jax.nn.softmax(srt, -1), -1)
+        cum = jnp.cumsum(softmax(srt), -1)
         remove = cum <= (1 - sampling.top_p)
         remove = remove.at[:, -1].set(False)
         cutoff = jnp.min(jnp.where(remove, jnp.inf, srt), -1, keepdims=True)
@@ -126,7 +127,7 @@ def generate(p, cfg, tables, encoded, enc_mask, enc_rope, modality: str, max_new
         scores = process(raw, t, procs)
         nxt = _pick(scores, keys, t, sampling)
         nxt = jnp.where(done, EOS_ID, nxt)
-        lp = jnp.take_along_axis(jax.nn.log_softmax(raw[:out_rows], -1), nxt[:, None], -1)[:, 0]
+        lp = jnp.take_along_axis(log_softmax(raw[:out_rows]), nxt[:, None], -1)[:, 0]
         ts, ti = jax.lax.top_k(scores, top_k)
         tokens = jax.lax.dynamic_update_slice_in_dim(tokens, nxt[:, None], t + 1, axis=1)
         return (t + 1, tokens, new_caches, done | (nxt == EOS_ID),
@@ -155,9 +156,9 @@ def score_options(p, cfg, tables, encoded, enc_mask, enc_rope, options, average:
     y, rope = M.embed_targets(p, "text", inputs, jnp.asarray(tables.text_out), tables_pos)
     rep = (lambda a: jnp.broadcast_to(a, (n,) + a.shape[1:])) if rows is None else (lambda a: a[rows])
     hidden = M.decoder(p, cfg, y, mask, rope, rep(encoded), rep(enc_mask), rep(enc_rope))
-    logp = jax.nn.log_softmax(M.logits(p, "text", hidden), -1)
+    logp = log_softmax(M.logits(p, "text", hidden))
     ce = -jnp.take_along_axis(logp, options[..., None].astype(jnp.int32), -1)[..., 0] * mask
-    total = ce.sum(-1)
+    total = row_sum(ce)[:, 0]
     return total / mask.sum(-1) if average else total
 
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from model_adapters.unified_io_2.config import VIT, UIO2Config
-from model_adapters.unified_io_2.layers import NEG_INF, batched_matmul, layer_norm, linear
+from model_adapters.unified_io_2.layers import NEG_INF, batched_matmul, layer_norm, linear, softmax
 
 
 def _cubic_aa(x: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ def _vit_attention(p: dict, b: str, x, bias, num_heads: int):
     q, k, v = heads
     q = q * np.float32(d ** -0.5)  # scaled before the product, logits in the input dtype
     logits = batched_matmul(q.transpose(0, 2, 1, 3), k.transpose(0, 2, 3, 1)) + bias.astype(q.dtype)
-    w = jax.nn.softmax(logits, axis=-1).astype(x.dtype)
+    w = softmax(logits).astype(x.dtype)
     out = batched_matmul(w, v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3).reshape(bs, n, e)
     return linear(out, p[b + "attn.out_proj.weight"], p[b + "attn.out_proj.bias"])
 

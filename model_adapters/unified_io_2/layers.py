@@ -36,16 +36,42 @@ def batched_matmul(a, b):
     return jax.lax.dot_general(a, b, (((a.ndim - 1,), (nb,)), (dims, dims)))
 
 
+def row_sum(x):
+    """Sum over the last axis as a fixed pairwise tree of elementwise adds (zero-padded to a
+    power of two). Each output is the same sequence of IEEE adds whatever the other rows are:
+    XLA:CPU's reduce picks its loop split from the whole tensor's shape, so a request's norms
+    and softmaxes rounded differently in calls of 1 and 4 rows (4.8e-7 on qk-norm means)."""
+    n = x.shape[-1]
+    width = 1 << max(n - 1, 0).bit_length()
+    if width != n:
+        x = jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (width - n,), x.dtype)], -1)
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        x = x[..., :half] + x[..., half:]
+    return x
+
+
+def softmax(x):
+    e = jnp.exp(x - jnp.max(x, axis=-1, keepdims=True))
+    return e / row_sum(e)
+
+
+def log_softmax(x):
+    s = x - jnp.max(x, axis=-1, keepdims=True)
+    return s - jnp.log(row_sum(jnp.exp(s)))
+
+
 def uio_norm(x, scale, eps: float = 1e-6):
     """T5-style RMS norm in float32 (no mean subtraction, no bias), cast back, times scale."""
     x32 = x.astype(jnp.float32)
-    y = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + eps)
+    y = x32 * jax.lax.rsqrt(row_sum(x32 * x32) / np.float32(x.shape[-1]) + eps)
     return scale.astype(x.dtype) * y.astype(x.dtype)
 
 
 def layer_norm(x, w, b, eps: float = 1e-5):
-    mu = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mu), axis=-1, keepdims=True)
+    n = np.float32(x.shape[-1])
+    mu = row_sum(x) / n
+    var = row_sum(jnp.square(x - mu)) / n
     return (x - mu) * jax.lax.rsqrt(var + eps) * w.astype(x.dtype) + b.astype(x.dtype)
 
 
@@ -109,7 +135,7 @@ def attend(p: dict, prefix: str, q, k, v, bias):
     logits = batched_matmul(q32.transpose(0, 2, 1, 3), k.astype(jnp.float32).transpose(0, 2, 3, 1))
     if bias is not None:
         logits = logits + bias
-    w = jax.nn.softmax(logits, axis=-1).astype(dtype)
+    w = softmax(logits).astype(dtype)
     out = batched_matmul(w, v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
     return linear(out.reshape(*out.shape[:2], -1), p[prefix + "out.weight"])
 
