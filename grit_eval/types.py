@@ -191,8 +191,10 @@ class Prediction:
         artifacts: files the prediction refers to, as ``{file name: bytes}`` (normal PNGs).
         trace: what the model saw and said, for per-sample studies: ``prompt`` (the rendered
             prompt), ``raw`` (decoded text before post-processing) and, where cheap, ``tokens``
-            or ``option_scores``; JSON values. Written to the run's ``sample_logs.jsonl``
-            (``run.sample_logs``), never to the submission.
+            or ``option_scores``; JSON values or numpy arrays (one of more than 64 elements is
+            written to its own ``.npy`` file and referenced by name). Kept in the prediction's
+            store line and written to the run's ``sample_logs.jsonl`` (``run.sample_logs``),
+            never to the submission.
     """
 
     example_id: str
