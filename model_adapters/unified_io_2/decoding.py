@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from model_adapters.unified_io_2 import model as M
-from model_adapters.unified_io_2.layers import NEG_INF, log_softmax, mask_bias, row_sum, softmax, uio_norm
+from model_adapters.unified_io_2.layers import NEG_INF, exp_of_nonpositive, log_softmax, mask_bias, row_sum, softmax, uio_norm
 from model_adapters.unified_io_2.tokenizer import EOS_ID, LOC_END, LOC_START
 
 FORCE_LOCATION = -1  # keypoint schedule entry: this step must be a location token
@@ -58,7 +58,7 @@ def process(scores, t, procs: Processors):
     if procs.location_threshold is not None:
         loc = log_softmax(scores)[:, LOC_START:LOC_END]
         top = jnp.max(loc, -1, keepdims=True)
-        mass = jnp.exp(top + jnp.log(row_sum(jnp.exp(loc - top))))[:, 0]
+        mass = exp_of_nonpositive(top + jnp.log(row_sum(exp_of_nonpositive(loc - top))))[:, 0]
         scores = _force_location(scores, mass > procs.location_threshold)
         if procs.require_one_box:
             scores = scores.at[:, EOS_ID].set(jnp.where(t == 0, -10000.0, scores[:, EOS_ID]))
