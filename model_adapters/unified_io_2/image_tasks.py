@@ -49,7 +49,7 @@ class ImageRecipes:
         all_boxes, traces = self._boxes_many(reqs, images, None, self.s.location_threshold)
         traces = [{**t, "instances": []} for t in traces]
         for i, (req, image, boxes) in enumerate(zip(reqs, images, all_boxes)):
-            info = P.image_input(image)["image_info"]
+            info = P.image_info(image.shape)
             cls = req.task_query or ""
             for k, box in enumerate(boxes):
                 prompt = PROMPTS["Object_Segmentation"].replace("{}", "{box} " + cls)
@@ -62,7 +62,7 @@ class ImageRecipes:
             for (i, prompt, image, _), (img, conf, codes) in zip(jobs, made):
                 traces[i]["instances"].append({"prompt": prompt, "tokens": codes})
                 traces[i].setdefault("prompt", prompt)  # a task box: no localization ran
-                info = P.image_input(image)["image_info"]
+                info = P.image_info(image.shape)
                 mask = R.undo_image_preprocessing(img, info, gray_scale=True)[..., 0] > 0.5
                 if mask.any():
                     masks[i].append(mask_rle(mask))
@@ -75,7 +75,7 @@ class ImageRecipes:
                             self.s.normal_top_p)
         out = []
         for req, image, (img, conf, codes) in zip(reqs, images, made):
-            info = P.image_input(image)["image_info"]
+            info = P.image_info(image.shape)
             rgb = np.clip(R.undo_image_preprocessing(img, info) * 255.5, 0, 255).astype(np.uint8)
             name = normal_file_name(req.example_id)
             out.append(({"normal": name}, conf, {name: png_bytes(rgb)},

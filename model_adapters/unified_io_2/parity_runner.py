@@ -24,7 +24,7 @@ def _image_file(kit: Path, short: str) -> str:
 
 
 def _info(kit: Path, short: str | None):
-    return None if short is None else P.image_input(load_image(kit, _image_file(kit, short)))["image_info"]
+    return None if short is None else P.image_info(load_image(kit, _image_file(kit, short)).shape)
 
 
 def check_postprocessing(kit, case, rt, tok) -> list:

@@ -65,19 +65,28 @@ class ResizedImage:
     info: np.ndarray  # [11] float32 image_info
 
 
-def resize_and_pad(image_uint8: np.ndarray, size: tuple[int, int]) -> ResizedImage:
+def image_info(image_shape: tuple[int, ...], size: tuple[int, int] | None = None) -> np.ndarray:
+    """The [11] float32 ``image_info`` of an image of ``image_shape`` resized into ``size``
+    (default: the encoder input): top, left, 1/scale, height, width, 0 x 4, resized h, w.
+    From the shape alone, so callers mapping boxes back need not resize the image again."""
     f32 = np.float32
-    img = image_uint8.astype(np.float32) * f32(1.0 / 255.0)
-    height, width = f32(img.shape[0]), f32(img.shape[1])
+    size = size or IMAGE_INPUT_SIZE
+    height, width = f32(image_shape[0]), f32(image_shape[1])
     scale = min(f32(size[0]) / height, f32(size[1]) / width)
     sh, sw = int(height * scale), int(width * scale)
-    resized = np.clip(resize_bilinear_antialias(img, (sh, sw)), 0.0, 1.0)
     top, left = (size[0] - sh) // 2, (size[1] - sw) // 2
+    return np.array([top, left, f32(1.0) / scale, height, width, 0, 0, 0, 0, sh, sw], np.float32)
+
+
+def resize_and_pad(image_uint8: np.ndarray, size: tuple[int, int]) -> ResizedImage:
+    info = image_info(image_uint8.shape, size)
+    top, left, sh, sw = int(info[0]), int(info[1]), int(info[9]), int(info[10])
+    img = image_uint8.astype(np.float32) * np.float32(1.0 / 255.0)
+    resized = np.clip(resize_bilinear_antialias(img, (sh, sw)), 0.0, 1.0)
     out = np.zeros((size[0], size[1], 3), np.float32)
     out[top:top + sh, left:left + sw] = resized
     mask = np.zeros(size, np.int32)
     mask[top:top + sh, left:left + sw] = 1
-    info = np.array([top, left, f32(1.0) / scale, height, width, 0, 0, 0, 0, sh, sw], np.float32)
     return ResizedImage(out, mask, info)
 
 

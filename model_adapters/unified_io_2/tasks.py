@@ -113,7 +113,7 @@ class Tasks(ImageRecipes):
         """Per image: (boxes, confidence, trace)."""
         prompts = [PROMPTS["Object_Detection"].replace("{}", c) for c in classes]
         out = self._text(prompts, list(images), self.s.box_max_tokens, D.Processors(location_threshold=thresh))
-        return [(R.boxes_from_tokens(ids, P.image_input(im)["image_info"], self.s.nms), conf, self._trace(prompt, ids))
+        return [(R.boxes_from_tokens(ids, P.image_info(im.shape), self.s.nms), conf, self._trace(prompt, ids))
                 for prompt, (ids, conf), im in zip(prompts, out, images)]
 
     def localization_many(self, reqs, images):
@@ -124,7 +124,7 @@ class Tasks(ImageRecipes):
         prompts = [PROMPTS["Refexp"].replace("{}", r.task_query or "") for r in reqs]
         out = []
         for req, prompt, image, (ids, conf) in zip(reqs, prompts, images, self._text(prompts, list(images), 6)):
-            info = P.image_input(image)["image_info"]
+            info = P.image_info(image.shape)
             box = R.refexp_box(ids, info)
             trace = self._trace(prompt, ids)
             if box is None:  # the port raises here; we force one box of location tokens instead
@@ -149,7 +149,7 @@ class Tasks(ImageRecipes):
             if req.task_bbox is None:
                 prompts.append(PROMPTS["image_tagging_imagenet2012"])
             else:
-                info = P.image_input(image)["image_info"]
+                info = P.image_info(image.shape)
                 prompts.append(PROMPTS["Box_Classification_Scene"].replace(
                     "{box}", P.box_tokens(np.array(req.task_bbox), info)))
         enc = self._encode(*padded_rows(prompts, list(images)))
@@ -191,7 +191,7 @@ class Tasks(ImageRecipes):
         all_boxes, traces = self._boxes_many(reqs, images, "person", 0.5)
         traces = [{**t, "people": []} for t in traces]
         for i, (image, boxes) in enumerate(zip(images, all_boxes)):
-            info = P.image_input(image)["image_info"]
+            info = P.image_info(image.shape)
             jobs += [(i, PROMPTS["Pose_Estimation"].replace("{}", P.box_tokens(box, info)), image, info)
                      for box in boxes]
         people: list = [[] for _ in reqs]
