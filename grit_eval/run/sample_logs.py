@@ -37,11 +37,8 @@ FILE_KEY = "npy"  # {"npy": relative path} stands for an array written to its ow
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars -> Python numbers, tuples -> lists (recursively), for JSON."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+    """A leaf of a trace as a JSON value: small arrays -> lists, numpy scalars -> numbers
+    (``SampleLog._externalized`` walks mappings and sequences)."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
