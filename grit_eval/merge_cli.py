@@ -82,7 +82,7 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
     from grit_eval.run.manifest import now_iso, write_manifest
     from grit_eval.run.runner import finalize
     from grit_eval.run.atomic import write_bytes_atomic
-    from grit_eval.run.sample_logs import SampleLog, file_references
+    from grit_eval.run.sample_logs import SampleLog, file_references, is_log_file_name
     from grit_eval.run.store import PredictionStore
     from grit_eval.settings import settings_from_dict
     from grit_eval.splits import describe, load_split
@@ -129,6 +129,9 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
             for i, p in items:  # the per-sample log's array files, before the lines naming them
                 if p.example_id not in done:
                     for name in file_references(p.trace):
+                        if not is_log_file_name(name):
+                            raise StoreError(f"{dirs[i]}: {task} {p.example_id}: its sample log refers "
+                                             f"to {name!r}, no file inside sample_logs/")
                         write_bytes_atomic(out / name, _read_artifact(dirs[i] / name, p))
             if new:
                 merged.append(task, new)

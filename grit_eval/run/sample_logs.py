@@ -46,9 +46,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def is_log_file_name(name: Any) -> bool:
+    """Whether a trace's file reference names a file this module writes: a relative POSIX path
+    inside ``sample_logs/`` (a store line is input: a reference must never reach outside)."""
+    if not isinstance(name, str) or "\\" in name:
+        return False
+    parts = name.split("/")
+    return len(parts) > 2 and parts[0] == "sample_logs" and all(p not in ("", ".", "..") for p in parts)
+
+
 def load_array(run_dir: Path, value: Any) -> Any:
     """A logged value as written by the adapter: ``{"npy": path}`` -> the array, else as is."""
     if isinstance(value, dict) and set(value) == {FILE_KEY}:
+        if not is_log_file_name(value[FILE_KEY]):
+            raise ValueError(f"{value[FILE_KEY]!r} is no sample-log file of the run")
         return np.load(Path(run_dir) / value[FILE_KEY], allow_pickle=False)
     return value
 

@@ -166,3 +166,24 @@ def test_an_example_id_that_is_no_file_name_stays_inside_the_run(tmp_path):
     assert names[2] == "sample_logs/ablation/refexp/a_b.codes.npy"
     assert all((load_array(tmp_path / "run", t["codes"]) == big).all() for t in traces)
     assert not (tmp_path / "escape.codes.npy").exists()
+
+
+def test_a_shard_whose_log_points_outside_the_run_is_refused(minigrit_cache, tmp_path, capsys):
+    from grit_eval.merge_cli import main as merge_main
+
+    shards = [tmp_path / f"shard{k}" for k in range(2)]
+    for k, shard in enumerate(shards):
+        run_evaluation(settings(minigrit_cache, shard=k, num_shards=2), shard)
+    path = shards[1] / "predictions/ablation/refexp.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    payload = json.loads(lines[0][9:])
+    payload["trace"]["codes"] = {"npy": "../../outside.npy"}
+    lines[0] = store_module._encode_line(payload)  # a well-formed, checksummed line
+    path.write_bytes(b"".join(lines))
+    assert merge_main([str(d) for d in shards] + ["--out", str(tmp_path / "merged")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'../../outside.npy', no file inside sample_logs/" in err[0]
+    assert payload["example_id"] in err[0] and str(shards[1]) in err[0]
+    assert not (tmp_path / "outside.npy").exists() and not (tmp_path.parent / "outside.npy").exists()
+    with pytest.raises(ValueError, match="no sample-log file"):
+        load_array(shards[1], {"npy": "../../outside.npy"})
