@@ -58,7 +58,7 @@ def main() -> None:
             out = out + layers.dense(layers.attend_transposed(q, k, v, bias), lp["out"]["kernel"])
         return out
 
-    kvs_t = jax.block_until_ready(decoder.transpose_kv(kvs))  # as the decode loop holds them
+    kvs_t = kvs  # prefill holds them as the decode loop reads them: [B, H, Dh, S]
     table = params["token_embedder"]["embedding"][c.vocab_size:]
     projection = jax.jit(lambda h, table: layers.einsum("bd,vd->bv", h, table))
     sample = jax.jit(lambda x: decoding.sample_rows(

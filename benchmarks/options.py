@@ -55,7 +55,7 @@ def _chunk_program(config):
         for i, (k, v) in enumerate(kvs):
             x = decoder.layer(params["decoder"][f"layers_{i}"], config, x,
                               lambda q, kk, vv: layers.attend(q, kk, vv, self_bias),
-                              (k[rows], v[rows]), cross_bias)
+                              (k[rows], v[rows]), cross_bias, layers.attend_transposed)
         h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
         logits = decoder.output_logits(params, config, h, False)
         lse = jax.nn.logsumexp(logits, axis=-1)

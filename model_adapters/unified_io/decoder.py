@@ -169,7 +169,8 @@ def decode_step(params: dict, config: UnifiedIOConfig, ids, pos_id, seg_id, inde
         caches: per layer (keys, values) [B*H, Dh, L]; the new key/value goes to ``index``.
         key_mask: [B, L] validity of cache slots (this step's slot already set).
         bias_row: [H, L] relative + absolute bias of this query position.
-        kvs: per layer cross (key, value) [B, H, Dh, S] (``transpose_kv``);
+        kvs: per layer cross (key, value) [B, H, Dh, S] (``transpose_kv``, done by the
+            encoder program);
         cross_bias: [B, 1, 1, S].
 
     Returns:

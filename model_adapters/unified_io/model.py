@@ -111,8 +111,9 @@ class UnifiedIOModel:
     def _step_params(self) -> dict:
         """The params with the decode step's fused kernels (built once, kept)."""
         if getattr(self, "_fused", None) is None:
-            self._fused = jax.jit(decoder.fuse_step_kernels, static_argnums=1)(
-                self.params, self.config)
+            fused = jax.jit(decoder.fuse_step_kernels, static_argnums=1)(self.params, self.config)
+            tables = jax.jit(decoding.segment_tables, static_argnums=1)(self.params, self.config)
+            self._fused = fused | {"segment_tables": tables}
         return self._fused
 
     # ---------------------------------------------------------------- parity API

@@ -78,7 +78,8 @@ def option_scoring_program(config: UnifiedIOConfig):
 
 
 def _teacher_forced_options(params, config: UnifiedIOConfig, encoder_mask, kvs, inputs, mask):
-    """Text-only teacher forcing of K sequences per example from precomputed cross K/V:
+    """Text-only teacher forcing of K sequences per example from precomputed cross K/V
+    ([B, H, Dh, S], ``decoding.encoder_program``):
     inputs [B, K*T], mask [B, K, T] -> text-column logits [B, K*T, vocab_size]."""
     b, k, t = mask.shape
     x = decoder.embed(params, config, inputs, jnp.tile(jnp.arange(t), k)[None],
@@ -94,7 +95,7 @@ def _teacher_forced_options(params, config: UnifiedIOConfig, encoder_mask, kvs, 
     cross_bias = layers.mask_bias(mask.reshape(b, k * t), encoder_mask)
     for n in range(config.num_decoder_layers):
         x = decoder.layer(params["decoder"][f"layers_{n}"], config, x, attend_self, kvs[n],
-                          cross_bias)
+                          cross_bias, layers.attend_transposed)
     h = layers.rms_norm(x, params["decoder"]["decoder_norm"]["scale"])
     text_table = params["token_embedder"]["embedding"][:config.vocab_size]
     # Text columns only: the image columns' -1e10 add exactly 0 to every softmax sum.
