@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from model_adapters.unified_io import decoder, decoding, layers, load_model
+from model_adapters.unified_io import decoding, layers, load_model
 from timing import median_time
 
 

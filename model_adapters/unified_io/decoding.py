@@ -18,7 +18,6 @@ import collections
 import functools
 
 import jax
-import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
