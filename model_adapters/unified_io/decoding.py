@@ -72,8 +72,8 @@ def _segment_logits(config: UnifiedIOConfig, h, table, image: bool):
 
 
 def _sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
-    """``jnp.sort(x, axis=-1)``, bit for bit. On CPU, XLA sorts float32 with jax's total-order
-    comparator at ~2.9 ms per 16,384 values, int32 with a plain compare at ~0.8 ms; a host
+    """``jnp.sort(x, axis=-1)``, bit for bit. On CPU, XLA sorts float32 with jax's float
+    comparator at ~2.9 ms per 16,384 values, int32 with a plain compare at ~0.4 ms; a host
     sort (numpy) costs ~1.2 ms inside the decode loop (callback and thread hand-over) and
     deadlocks the collectives of several CPU devices. So the CPU backend sorts the float bits
     as int32 keys: negative floats get their 31 low bits flipped, which orders them
@@ -90,8 +90,10 @@ def _sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
         return keys ^ ((keys >> 31) & jnp.int32(0x7FFFFFFF))
 
     def by_keys():
+        # Stable: the same values (equal keys are equal bits), and XLA's stable int32 sort
+        # is the faster one on CPU (0.41 vs 0.66 ms for 16,384 keys).
         keys = lax.sort(flip(lax.bitcast_convert_type(x, jnp.int32)), dimension=x.ndim - 1,
-                        is_stable=False)
+                        is_stable=True)
         return lax.bitcast_convert_type(flip(keys), x.dtype)
 
     return lax.cond(jnp.any(jnp.isnan(x)), lambda: jnp.sort(x, axis=-1), by_keys)
