@@ -9,12 +9,15 @@ import argparse
 import sys
 from typing import Sequence
 
+from grit_eval.errors import OneLineArgumentParser, error_line
 from results.table_formats import FORMATS
+
+PROG = "grit-eval-report"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="grit-eval-report",
+    parser = OneLineArgumentParser(
+        prog=PROG,
         description="Collect grit-eval run directories (single runs and multirun sweeps) into "
                     "leaderboard, per-dataset, calibration, robustness, concept-group and "
                     "prompt-study tables (Markdown, CSV, LaTeX) and PNG plots.")
@@ -45,8 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = write_report(args.paths, args.out, formats=formats, plots=not args.no_plots,
                               test_scores=scores, compare=tuple(args.compare) if args.compare else None,
                               n_boot=args.bootstrap, seed=args.seed)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"grit-eval-report: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted; rerun the same command", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items())
     print(f"{len(report.runs)} runs ({counts}); {len(report.files)} files in {report.out_dir}")

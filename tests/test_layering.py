@@ -77,14 +77,16 @@ def _project_imports(path: Path) -> set[str]:
 
 PROJECT_PACKAGES = {"grit_eval", "model_adapters", "metrics", "results"}
 # grit_eval modules the lower layers may import: leaves that import nothing of the project.
-# types holds the task table and value types; formats the submission file encodings.
-LEAF_MODULES = {"grit_eval.types", "grit_eval.formats"}
+# types holds the task table and value types; formats the submission file encodings; errors
+# the error types and the one-line command-line contract.
+LEAF_MODULES = {"grit_eval.types", "grit_eval.formats", "grit_eval.errors"}
 
 
 def test_results_and_metrics_do_not_reach_up_the_stack():
     for path in _files("results"):
         bad = {m for m in _project_imports(path) if m.split(".")[0] != "results"
-               and m != "metrics" and not m.startswith("metrics.") and m not in {"grit_eval.types"}}
+               and m != "metrics" and not m.startswith("metrics.")
+               and m not in {"grit_eval.types", "grit_eval.errors"}}
         assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
     for path in _files("model_adapters"):
         assert "results" not in _imports(path), f"{path.relative_to(REPO)} imports results"

@@ -194,3 +194,19 @@ def test_report_cli_bad_input_is_one_line(tmp_path, capsys):
     assert "--compare 'a' matches 0 runs" in capsys.readouterr().err
     assert main([str(tmp_path / "r"), "--out", str(tmp_path / "o"), "--formats", "md,docx"]) == 2
     assert "unknown table format" in capsys.readouterr().err
+
+
+def test_report_cli_usage_errors_and_os_errors_are_one_line(tmp_path, capsys):
+    from results.report_cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main([str(tmp_path), "--bootstrap", "many", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("grit-eval-report: error: argument --bootstrap")
+    make_run(tmp_path / "r", metrics=agg("vqa", 1.0, 0.0, 2.0))
+    (tmp_path / "taken").write_text("a file where the output folder should go")
+    assert main([str(tmp_path / "r"), "--out", str(tmp_path / "taken" / "o")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("grit-eval-report: error: ")
+    assert "taken" in err
