@@ -68,7 +68,7 @@ def main() -> None:
     sample = jax.jit(lambda x: decoding.sample_rows(
         jax.random.PRNGKey(0), decoding.top_p_filter(x, segment=segment), jnp.int32(0), 1,
         segment))
-    sort = jax.jit(lambda x: decoding._sort_segment_ascending(x, segment))
+    sort = jax.jit(lambda x: decoding.sort_segment_ascending(x, segment))
     stats = jax.jit(lambda x: decoding._stats(x, jnp.zeros((1,), jnp.int32),
                                               jnp.zeros((1,), jnp.int32)))
     pieces = {

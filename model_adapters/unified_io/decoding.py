@@ -71,7 +71,7 @@ def _segment_logits(config: UnifiedIOConfig, h, table, image: bool):
     return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
 
 
-def _sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
+def sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
     """``jnp.sort(x, axis=-1)``, bit for bit. On CPU, XLA sorts float32 with jax's float
     comparator at ~2.9 ms per 16,384 values, int32 with a plain compare at ~0.4 ms; a host
     sort (numpy) costs ~1.2 ms inside the decode loop (callback and thread hand-over) and
@@ -99,8 +99,8 @@ def _sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
     return lax.cond(jnp.any(jnp.isnan(x)), lambda: jnp.sort(x, axis=-1), by_keys)
 
 
-def _sort_segment_ascending(x: jax.Array, segment: tuple[int, int], data_parallel=None):
-    """``_sort_ascending(x)`` for rows whose columns outside ``segment`` (start, stop) are all
+def sort_segment_ascending(x: jax.Array, segment: tuple[int, int], data_parallel=None):
+    """``sort_ascending(x)`` for rows whose columns outside ``segment`` (start, stop) are all
     exactly -1e10 (the decode step's hard segment mask): those sort first, so only the
     segment is sorted (16,384 image columns instead of 49,536). Checked on the data, not
     assumed: a row breaking it (a value below -1e10 or NaN in the segment, or anything else
@@ -112,8 +112,8 @@ def _sort_segment_ascending(x: jax.Array, segment: tuple[int, int], data_paralle
              & jnp.all(jnp.where(inside[None], layers.MASK_VALUE, x) == layers.MASK_VALUE))
     fill = jnp.full((x.shape[0], x.shape[1] - part.shape[1]), layers.MASK_VALUE, x.dtype)
     return lax.cond(
-        holds, lambda: jnp.concatenate([fill, _sort_ascending(part, data_parallel)], axis=1),
-        lambda: _sort_ascending(x, data_parallel))
+        holds, lambda: jnp.concatenate([fill, sort_ascending(part, data_parallel)], axis=1),
+        lambda: sort_ascending(x, data_parallel))
 
 
 def top_p_filter(logits: jax.Array, top_p: float = TOP_P, data_parallel=None,
@@ -122,9 +122,9 @@ def top_p_filter(logits: jax.Array, top_p: float = TOP_P, data_parallel=None,
     rest get -1e7, as the reference's temperature sampler. ``data_parallel``: the
     ``sharding.DataParallel`` whose batch axis splits ``logits`` [B, V] (or None).
     ``segment``: the columns the step may produce (the others hold -1e10; see
-    ``_sort_segment_ascending``), or None."""
-    sorted_asc = (_sort_ascending(logits, data_parallel) if segment is None else
-                  _sort_segment_ascending(logits, segment, data_parallel))
+    ``sort_segment_ascending``), or None."""
+    sorted_asc = (sort_ascending(logits, data_parallel) if segment is None else
+                  sort_segment_ascending(logits, segment, data_parallel))
     sorted_desc = sorted_asc[:, ::-1]
     cum = jnp.cumsum(jax.nn.softmax(sorted_desc, axis=-1), axis=-1)
     cutoff_index = jnp.sum(cum < top_p, axis=-1, keepdims=True)

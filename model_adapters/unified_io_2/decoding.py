@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from model_adapters.unified_io.decoding import sort_ascending
 from model_adapters.unified_io_2 import model as M
 from model_adapters.unified_io_2.layers import NEG_INF, exp_of_nonpositive, log_softmax, mask_bias, row_sum, softmax, uio_norm
 from model_adapters.unified_io_2.tokenizer import EOS_ID, LOC_END, LOC_START
@@ -83,7 +84,7 @@ def _pick(scores, keys, t, sampling: Optional[Sampling]):
         return jnp.argmax(scores, -1).astype(jnp.int32)
     s = scores / sampling.temperature
     if sampling.top_p < 1.0:
-        srt = jnp.sort(s, -1)
+        srt = sort_ascending(s)  # jnp.sort's values; ~7x faster on CPU (int32 keys)
         cum = jnp.cumsum(softmax(srt), -1)
         remove = cum <= (1 - sampling.top_p)
         remove = remove.at[:, -1].set(False)

@@ -39,7 +39,7 @@ def test_int32_key_sort_equals_jnp_sort_bit_for_bit(nan):
     if nan:
         x[1, :2] = [np.nan, -np.nan]
     x = rng.permuted(x, axis=1)
-    got = jax.jit(decoding._sort_ascending)(jnp.asarray(x))
+    got = jax.jit(decoding.sort_ascending)(jnp.asarray(x))
     want = jnp.sort(jnp.asarray(x), axis=-1)
     np.testing.assert_array_equal(_flushed_bits(got), _flushed_bits(want))
     normal = np.abs(np.asarray(want)) >= np.finfo(np.float32).tiny
@@ -63,7 +63,7 @@ def test_segment_sort_equals_the_full_sort(segment, breaks):
         x[0, segment[1] - 1] = np.nan
     elif breaks == "outside":  # something other than the fill outside the segment
         x[1, (segment[1] % 64)] = 0.5
-    got = jax.jit(decoding._sort_segment_ascending, static_argnums=1)(jnp.asarray(x), segment)
+    got = jax.jit(decoding.sort_segment_ascending, static_argnums=1)(jnp.asarray(x), segment)
     np.testing.assert_array_equal(_bits(got), _bits(jnp.sort(jnp.asarray(x), axis=-1)))
 
 

@@ -67,3 +67,22 @@ def test_vqgan_attention_sum_by_key_panels(keys):
         full = keys - keys % V.KEY_PANEL
         short = np.asarray(V.attend_values(att[..., :full], v[..., :full]))
         assert np.abs(short - want).max() > 1.0
+
+
+def test_top_p_pick_is_the_same_with_the_key_sort(monkeypatch):
+    """Top-p sorts by int32 keys (``unified_io.decoding.sort_ascending``): the same tokens as
+    with ``jnp.sort``, ties, masked (-inf) columns and several rows included."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(2)
+    scores = rng.normal(size=(6, 3000)).astype(np.float32) * 3
+    scores[:, ::5] = -np.inf
+    scores[1, :40] = 1.25
+    keys = jax.random.split(jax.random.PRNGKey(0), 6)
+    sampling = D.Sampling(top_p=0.8, temperature=0.7)
+    fast = np.asarray(D._pick(jnp.asarray(scores), keys, 3, sampling))
+    monkeypatch.setattr(D, "sort_ascending", lambda x: jnp.sort(x, axis=-1))
+    plain = np.asarray(D._pick(jnp.asarray(scores), keys, 3, sampling))
+    np.testing.assert_array_equal(fast, plain)
+    assert len(set(fast.tolist())) > 1
