@@ -71,18 +71,16 @@ def _segment_logits(config: UnifiedIOConfig, h, table, image: bool):
     return jnp.concatenate([fill, logits] if image else [logits, fill], axis=1)
 
 
-def sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
-    """``jnp.sort(x, axis=-1)``, bit for bit. On CPU, XLA sorts float32 with jax's float
-    comparator at ~2.9 ms per 16,384 values, int32 with a plain compare at ~0.4 ms; a host
-    sort (numpy) costs ~1.2 ms inside the decode loop (callback and thread hand-over) and
-    deadlocks the collectives of several CPU devices. So the CPU backend sorts the float bits
+def sort_ascending(x: jax.Array) -> jax.Array:
+    """``jnp.sort(x, axis=-1)``, bit for bit. On CPU, XLA sorts float32 through jax's float
+    comparator, several times slower than int32 with a plain compare (``benchmarks/
+    top_p_sort.py``), and a host sort costs a callback per decode step (and deadlocks the
+    collectives of several CPU devices). So the CPU backend sorts the float bits
     as int32 keys: negative floats get their 31 low bits flipped, which orders them
     -inf < ... < +inf as that comparator does (it compares +-0 and, denormals being flushed,
     subnormals as equal and leaves their order unspecified; the arithmetic after the sort
     flushes them too); the map is its own inverse.
-    ``jnp.sort`` puts NaNs of either sign last, so an array holding a NaN takes it instead.
-    ``data_parallel``: kept for callers; every path is collective-free."""
-    del data_parallel
+    ``jnp.sort`` puts NaNs of either sign last, so an array holding a NaN takes it instead."""
     if jax.default_backend() != "cpu":
         return jnp.sort(x, axis=-1)
 
@@ -90,8 +88,8 @@ def sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
         return keys ^ ((keys >> 31) & jnp.int32(0x7FFFFFFF))
 
     def by_keys():
-        # Stable: the same values (equal keys are equal bits), and XLA's stable int32 sort
-        # is the faster one on CPU (0.41 vs 0.66 ms for 16,384 keys).
+        # Stable or not, equal keys are equal bits; XLA's stable int32 sort was the faster
+        # of the two on CPU when this was written.
         keys = lax.sort(flip(lax.bitcast_convert_type(x, jnp.int32)), dimension=x.ndim - 1,
                         is_stable=True)
         return lax.bitcast_convert_type(flip(keys), x.dtype)
@@ -99,7 +97,7 @@ def sort_ascending(x: jax.Array, data_parallel=None) -> jax.Array:
     return lax.cond(jnp.any(jnp.isnan(x)), lambda: jnp.sort(x, axis=-1), by_keys)
 
 
-def sort_segment_ascending(x: jax.Array, segment: tuple[int, int], data_parallel=None):
+def sort_segment_ascending(x: jax.Array, segment: tuple[int, int]) -> jax.Array:
     """``sort_ascending(x)`` for rows whose columns outside ``segment`` (start, stop) are all
     exactly -1e10 (the decode step's hard segment mask): those sort first, so only the
     segment is sorted (16,384 image columns instead of 49,536). Checked on the data, not
@@ -112,19 +110,17 @@ def sort_segment_ascending(x: jax.Array, segment: tuple[int, int], data_parallel
              & jnp.all(jnp.where(inside[None], layers.MASK_VALUE, x) == layers.MASK_VALUE))
     fill = jnp.full((x.shape[0], x.shape[1] - part.shape[1]), layers.MASK_VALUE, x.dtype)
     return lax.cond(
-        holds, lambda: jnp.concatenate([fill, sort_ascending(part, data_parallel)], axis=1),
-        lambda: sort_ascending(x, data_parallel))
+        holds, lambda: jnp.concatenate([fill, sort_ascending(part)], axis=1),
+        lambda: sort_ascending(x))
 
 
-def top_p_filter(logits: jax.Array, top_p: float = TOP_P, data_parallel=None,
+def top_p_filter(logits: jax.Array, top_p: float = TOP_P,
                  segment: tuple[int, int] | None = None) -> jax.Array:
     """Keeps ids whose logit >= the logit at index count(cumsum(sorted softmax) < p); the
-    rest get -1e7, as the reference's temperature sampler. ``data_parallel``: the
-    ``sharding.DataParallel`` whose batch axis splits ``logits`` [B, V] (or None).
-    ``segment``: the columns the step may produce (the others hold -1e10; see
+    rest get -1e7, as the reference's temperature sampler. ``segment``: the columns the step may produce (the others hold -1e10; see
     ``sort_segment_ascending``), or None."""
-    sorted_asc = (sort_ascending(logits, data_parallel) if segment is None else
-                  sort_segment_ascending(logits, segment, data_parallel))
+    sorted_asc = (sort_ascending(logits) if segment is None else
+                  sort_segment_ascending(logits, segment))
     sorted_desc = sorted_asc[:, ::-1]
     cum = jnp.cumsum(jax.nn.softmax(sorted_desc, axis=-1), axis=-1)
     cutoff_index = jnp.sum(cum < top_p, axis=-1, keepdims=True)
@@ -264,8 +260,7 @@ def decode_program(config: UnifiedIOConfig, text_slots: int, image_length: int,
                 rows = max(noise_rows, batch)
 
                 def within(segment):  # the step's own columns; the others hold -1e10
-                    filtered = top_p_filter(logits, data_parallel=data_parallel,
-                                            segment=segment)
+                    filtered = top_p_filter(logits, segment=segment)
                     # Only the segment can win: the rest is -1e7 after top-p.
                     token = sample_rows(k, filtered / (1 + 1e-7), row_offset, rows, segment)
                     return token.astype(jnp.int32), filtered
