@@ -123,16 +123,16 @@ def merge(dirs: Sequence[Path], out: Path, break_lock: bool = False) -> Path:
             raise StoreError(f"the shards do not cover the split exactly once ({len(problems)} problem(s)): {shown}")
         for task, items in batches.items():
             done = merged.load(task)  # a rerun of the merge appends only what is missing
+            pending = [(i, p) for i, p in items if p.example_id not in done]
+            for i, p in pending:  # the per-sample log's array files, before the lines naming them
+                for name in file_references(p.trace):
+                    if not is_log_file_name(name):
+                        raise StoreError(f"{dirs[i]}: {task} {p.example_id}: its sample log refers "
+                                         f"to {name!r}, no file inside sample_logs/")
+                    write_bytes_atomic(out / name, _read_artifact(dirs[i] / name, p))
             new = [dataclasses.replace(p, artifacts={n: _read_artifact(stores[i].artifact_dir / n, p)
                                                      for n in _artifact_names(p)})
-                   for i, p in items if p.example_id not in done]
-            for i, p in items:  # the per-sample log's array files, before the lines naming them
-                if p.example_id not in done:
-                    for name in file_references(p.trace):
-                        if not is_log_file_name(name):
-                            raise StoreError(f"{dirs[i]}: {task} {p.example_id}: its sample log refers "
-                                             f"to {name!r}, no file inside sample_logs/")
-                        write_bytes_atomic(out / name, _read_artifact(dirs[i] / name, p))
+                   for i, p in pending]
             if new:
                 merged.append(task, new)
         SampleLog(out, split.subset, settings.run.sample_logs).finalize(

@@ -51,11 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: error: interrupted; rerun the same command", file=sys.stderr)
         return 130
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         print(f"{PROG}: error: {error_line(exc)}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items())
     print(f"{len(report.runs)} runs ({counts}); {len(report.files)} files in {report.out_dir}")

@@ -18,12 +18,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from grit_eval.errors import ConfigError
 from grit_eval.run.atomic import write_json_atomic
+
+log = logging.getLogger(__name__)
 
 HASH_CHUNK = 1 << 22
 HASH_CACHE_FILE = "file_hashes.json"
@@ -135,8 +138,12 @@ def check_binding(run_dir: Path, binding: dict) -> None:
     if stored is None:
         return  # written before runs were bound; nothing to compare with
     if isinstance(stored.get("run"), dict) and "sample_logs" not in stored["run"]:
-        # bound before sample logs were: not compared, so such runs still resume
-        stored = {**stored, "run": {**stored["run"], "sample_logs": binding["run"].get("sample_logs")}}
+        # bound before sample logs were: not compared, so such runs still resume, but their
+        # stored predictions carry no trace
+        if binding["run"]["sample_logs"]:
+            log.warning("%s: predicted before per-sample logs were kept with the records; its "
+                        "samples predicted so far have no trace in sample_logs.jsonl", run_dir)
+        stored = {**stored, "run": {**stored["run"], "sample_logs": binding["run"]["sample_logs"]}}
     difference = first_difference(stored, binding)
     if difference:
         raise ConfigError(f"{run_dir}: holds another evaluation ({difference}); rerun with the "

@@ -136,7 +136,7 @@ def check_model_settings(settings: EvalSettings) -> None:
 
 
 def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, task: str,
-                 batch_size: int, progress: bool, sample_log: SampleLog | None = None) -> int:
+                 batch_size: int, progress: bool, sample_log: SampleLog) -> int:
     """Run every not-yet-stored sample of ``task`` through the adapter method of its request
     kind, in batches in split order; returns #new errors."""
     answer = kind_method(adapter, task, TASK_KIND[task])
@@ -159,9 +159,7 @@ def predict_task(adapter: Any, samples: list[Sample], store: PredictionStore, ta
                 if p.error:
                     errors += 1
                     log.warning("%s %s: %s", task, p.example_id, p.error)
-            if sample_log is not None:
-                predictions = sample_log.prepared(task, predictions)
-            store.append(task, predictions)
+            store.append(task, sample_log.prepared(task, predictions))
             bar.update(len(batch))
     return errors
 

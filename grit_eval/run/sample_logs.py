@@ -3,16 +3,16 @@
 Each prediction's ``Prediction.trace`` (``prompt``, ``raw``, ``tokens``, ``option_scores`` ...
 where the adapter gives them) is kept IN its store line (``grit_eval.run.store``), so a trace is
 written, fsynced, torn, dropped and resumed together with its prediction: a resumed or merged
-run's logs can never disagree with its records, and logging adds no file write or fsync per
-batch. ``finalize`` writes ``<run_dir>/sample_logs.jsonl``, one line per stored prediction in
+run's logs can never disagree with its records, and JSON fields add no file write or fsync per
+batch (each large array below is one atomic file). ``finalize`` writes ``<run_dir>/sample_logs.jsonl``, one line per stored prediction in
 split order: ``example_id``, ``task``, the trace's fields, and the stored ``output``,
 ``confidence`` and ``error``.
 
 Large arrays: a trace value that is a numpy array of more than ``INLINE_MAX`` elements is
 written to ``sample_logs/<subset>/<task>/<example_id>.<field>.npy`` (an id that is no plain file
-name, e.g. with ``/``, gets its other characters replaced by ``_`` and a digest appended; temp
-file + rename, before
-the store line that names it, like the store's artifacts) and the trace holds ``{"npy": "<that
+name, e.g. with ``/``, gets its other characters replaced by ``_`` and a digest appended, and
+so does a field name; temp file + rename, before the store line that names it, like the
+store's artifacts) and the trace holds ``{"npy": "<that
 path, relative to the run directory>"}``; smaller arrays are inlined as lists. A re-predicted
 sample rewrites its file under the same name. ``run.sample_logs=false`` drops the traces and
 writes nothing.
@@ -97,7 +97,7 @@ class SampleLog:
         if isinstance(value, (list, tuple)):
             return [self._externalized(task, example_id, v, f"{field}.{i}") for i, v in enumerate(value)]
         if isinstance(value, np.ndarray) and value.size > INLINE_MAX:
-            path = self.root / task / f"{_file_stem(example_id)}.{field.lstrip('.')}.npy"
+            path = self.root / task / f"{_file_stem(example_id)}.{_file_stem(field.lstrip('.'))}.npy"
             buffer = io.BytesIO()
             np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
             write_bytes_atomic(path, buffer.getvalue())

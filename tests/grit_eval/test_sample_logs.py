@@ -187,3 +187,32 @@ def test_a_shard_whose_log_points_outside_the_run_is_refused(minigrit_cache, tmp
     assert not (tmp_path / "outside.npy").exists() and not (tmp_path.parent / "outside.npy").exists()
     with pytest.raises(ValueError, match="no sample-log file"):
         load_array(shards[1], {"npy": "../../outside.npy"})
+
+
+def test_a_run_bound_before_sample_logs_resumes_with_a_warning(tmp_path, caplog):
+    import json
+    import logging
+
+    from grit_eval.errors import ConfigError
+    from grit_eval.run.binding import check_binding
+
+    old = {"model": {"name": "prior"}, "run": {"seed": 0}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"binding": old}))
+    with caplog.at_level(logging.WARNING, logger="grit_eval.run.binding"):
+        check_binding(tmp_path, {"model": {"name": "prior"}, "run": {"seed": 0, "sample_logs": True}})
+    assert "no trace in sample_logs.jsonl" in caplog.text
+    caplog.clear()
+    check_binding(tmp_path, {"model": {"name": "prior"}, "run": {"seed": 0, "sample_logs": False}})
+    assert caplog.text == ""
+    with pytest.raises(ConfigError, match="another evaluation"):
+        check_binding(tmp_path, {"model": {"name": "prior"}, "run": {"seed": 1, "sample_logs": True}})
+
+
+def test_trace_keys_never_leave_the_task_folder(tmp_path):
+    from grit_eval.run.sample_logs import SampleLog, is_log_file_name
+
+    logs = SampleLog(tmp_path, "ablation", True)
+    value = logs._externalized("vqa", "q1", {"../../x/y": np.arange(100)}, "scores")
+    name = value["../../x/y"]["npy"]
+    assert is_log_file_name(name) and name.startswith("sample_logs/ablation/vqa/")
+    assert (tmp_path / name).resolve().parent == (tmp_path / "sample_logs/ablation/vqa").resolve()
