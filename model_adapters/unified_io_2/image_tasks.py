@@ -45,7 +45,7 @@ class ImageRecipes:
         return [(pixels[i], float(np.exp(gen["logprob"][:, i].mean())), np.array(codes[i])) for i in range(n)]
 
     def segmentation_many(self, reqs, images):
-        jobs = []  # (request index, prompt, image, seed)
+        jobs = []  # (request index, prompt, image, seed, image info)
         all_boxes, traces = self._boxes_many(reqs, images, None, self.s.location_threshold)
         traces = [{**t, "instances": []} for t in traces]
         for i, (req, image, boxes) in enumerate(zip(reqs, images, all_boxes)):
@@ -54,15 +54,14 @@ class ImageRecipes:
             for k, box in enumerate(boxes):
                 prompt = PROMPTS["Object_Segmentation"].replace("{}", "{box} " + cls)
                 jobs.append((i, prompt.replace("{box}", P.box_tokens(box, info)), image,
-                             request_seed(self.s.seed, req.example_id, k)))
+                             request_seed(self.s.seed, req.example_id, k), info))
         masks: list = [[] for _ in reqs]
         confs: list = [[] for _ in reqs]
         if jobs:
             made = self._images([j[1] for j in jobs], [j[2] for j in jobs], [j[3] for j in jobs], self.s.seg_top_p)
-            for (i, prompt, image, _), (img, conf, codes) in zip(jobs, made):
+            for (i, prompt, _, _, info), (img, conf, codes) in zip(jobs, made):
                 traces[i]["instances"].append({"prompt": prompt, "tokens": codes})
                 traces[i].setdefault("prompt", prompt)  # a task box: no localization ran
-                info = P.image_info(image.shape)
                 mask = R.undo_image_preprocessing(img, info, gray_scale=True)[..., 0] > 0.5
                 if mask.any():
                     masks[i].append(mask_rle(mask))

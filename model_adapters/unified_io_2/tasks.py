@@ -62,7 +62,7 @@ class Tasks(ImageRecipes):
 
     # -- encoding ---------------------------------------------------------------------------
     def _encode(self, prompts: list[str], images, modality: str = "text"):
-        """Encoder pass; ``images`` is one image for every prompt, a list (one per prompt) or None.
+        """Encoder pass; ``images`` is a list (one per prompt) or None.
         Text lengths are padded to multiples of ``text_bucket`` so a run compiles few programs."""
         rows = [self.tok.encode_input(p, modality) for p in prompts]
         b = self.s.text_bucket
@@ -72,7 +72,6 @@ class Tasks(ImageRecipes):
                 "pos_ids": np.broadcast_to(np.arange(width, dtype=np.int32), tokens.shape).copy()}
         img = None
         if images is not None:
-            images = images if isinstance(images, list) else [images] * len(rows)
             feats = [P.image_input(im) for im in images]
             img = {k: np.stack([f[k] for f in feats]) for k in ("input", "mask", "pos_ids")}
         return self.rt.encode(text, img)
@@ -80,7 +79,6 @@ class Tasks(ImageRecipes):
     def _text(self, prompts, images, max_new, procs=D.Processors()):
         """Per prompt: generated ids (BOS first, through EOS) and their confidence, decoded in
         calls of at most ``decode_rows`` rows, padded to a power of two."""
-        images = images if isinstance(images, list) or images is None else [images] * len(prompts)
         res, step = [], self.s.decode_rows
         for start in range(0, len(prompts), step):
             part = None if images is None else images[start: start + step]
@@ -129,7 +127,7 @@ class Tasks(ImageRecipes):
             trace = self._trace(prompt, ids)
             if box is None:  # the port raises here; we force one box of location tokens instead
                 log.info("refexp %s: output not a box, retried with location forcing", req.example_id)
-                (ids, conf), = self._text([prompt], image, 6, D.Processors(location_threshold=0.0, require_one_box=True))
+                (ids, conf), = self._text([prompt], [image], 6, D.Processors(location_threshold=0.0, require_one_box=True))
                 trace["retry"] = self._trace(prompt, ids)
                 locs = R.extract_locations(ids)
                 if len(locs) == 0:
